@@ -1,0 +1,58 @@
+"""Plain records that flow through the pipeline: ``Document`` and ``Span``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from corpus.labels import label_of
+
+
+@dataclass(frozen=True)
+class Span:
+    """``text[start:end]`` of a document, in Python code points, with its label."""
+
+    start: int
+    end: int
+    category: str
+    score: float = 1.0
+    label_source: str = "model"
+
+    @property
+    def label(self) -> str:
+        return label_of(self.category)
+
+    def as_record(self) -> dict:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+            "category": self.category,
+            "score": round(float(self.score), 4),
+            "label_source": self.label_source,
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: the normalised text that span offsets index, and where it came from."""
+
+    doc_id: str
+    text: str
+    source_file: str
+    raw_sha256: str
+    text_sha256: str
+    lang: str = ""
+    lang_prob: float = 0.0
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    spans: tuple[Span, ...] = field(default=())
+    model_version: str = ""
+
+    def with_spans(self, spans: tuple[Span, ...] | list[Span], model_version: str = "") -> Document:
+        return replace(self, spans=tuple(spans), model_version=model_version or self.model_version)
+
+    @property
+    def label_source(self) -> str:
+        sources = {s.label_source for s in self.spans}
+        return "human" if sources == {"human"} else "model"

@@ -1,0 +1,219 @@
+"""Ingest: raw bytes → normalised ``Document`` records.
+
+Text is decoded as strict UTF-8, then normalised to NFC with LF line endings *before*
+any offset exists, so every offset later on indexes the stored text. Bad input never
+raises out of the iterator: it yields a ``Problem`` naming the file and what is wrong,
+and the caller decides whether the run can go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.document import Document
+from corpus.langid import LanguageError, detect_language
+
+INPUT_SUFFIXES = (".txt", ".jsonl")
+JSONL_OPTIONAL_FIELDS = ("url", "source", "published")
+# Control characters that never appear in scraped article text; a file with many is binary.
+_TEXT_CONTROLS = {"\n", "\r", "\t", "\f", "\v"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A one-line, user-facing report about one input (file or file:line)."""
+
+    origin: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+class InputError(ValueError):
+    """Raised by ``decode_text`` with a message that names the problem, not the file."""
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def normalise_text(text: str) -> str:
+    """NFC, LF line endings, no BOM: the form every offset indexes."""
+    text = text.removeprefix("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def decode_text(raw: bytes) -> str:
+    """Strict UTF-8 decode + normalisation; raises ``InputError`` for unusable bytes."""
+    if not raw:
+        raise InputError("empty file")
+    if b"\x00" in raw:
+        raise InputError("binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad = raw[err.start : err.start + 1].hex()
+        raise InputError(f"not valid UTF-8 (byte 0x{bad} at offset {err.start})") from None
+    return check_text(normalise_text(text))
+
+
+def check_text(text: str) -> str:
+    if not text.strip():
+        raise InputError("no text (only whitespace)")
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    if controls > max(2, len(text) // 100):
+        raise InputError(f"binary file ({controls} control characters)")
+    return text
+
+
+def make_document(
+    doc_id: str,
+    text: str,
+    raw_sha256: str,
+    source_file: str,
+    url: str | None = None,
+    source: str | None = None,
+    published: str | None = None,
+) -> Document:
+    """Attach hashes and language; raises ``LanguageError`` when the language is unusable."""
+    lang, prob = detect_language(text)
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        source_file=source_file,
+        raw_sha256=raw_sha256,
+        text_sha256=sha256_hex(text),
+        lang=lang,
+        lang_prob=prob,
+        url=url,
+        source=source,
+        published=published,
+    )
+
+
+def input_files(path: Path) -> list[Path]:
+    """The input files under ``path`` (itself, if a file), in a stable order."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in INPUT_SUFFIXES)
+
+
+def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict | Problem]:
+    """Yield raw ``{"doc_id", "text", "raw_sha256", ...}`` records without language detection.
+
+    ``display_root`` shortens the file names used in records and messages.
+    """
+    for file in input_files(path):
+        shown = _display(file, display_root)
+        if file.suffix == ".jsonl":
+            yield from _read_jsonl(file, shown)
+        else:
+            yield from _read_txt(file, shown)
+
+
+def read_documents(path: Path, display_root: Path | None = None) -> Iterator[Document | Problem]:
+    """Documents (with language) or problems, in input order, exact duplicates reported once."""
+    seen: dict[str, str] = {}
+    for record in read_records(path, display_root):
+        if isinstance(record, Problem):
+            yield record
+            continue
+        origin = record.pop("origin")
+        text_hash = sha256_hex(record["text"])
+        if text_hash in seen:
+            yield Problem(origin, f"duplicate of {seen[text_hash]} (same normalised text); kept once")
+            continue
+        try:
+            doc = make_document(**record)
+        except LanguageError as err:
+            yield Problem(origin, str(err))
+            continue
+        seen[text_hash] = origin
+        yield doc
+
+
+def split_problems(items: Iterable[Document | Problem]) -> tuple[list[Document], list[Problem]]:
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    for item in items:
+        (problems if isinstance(item, Problem) else docs).append(item)
+    return docs, problems
+
+
+def _display(file: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return file.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return file.as_posix()
+
+
+def _read_txt(file: Path, shown: str) -> Iterator[dict | Problem]:
+    try:
+        raw = file.read_bytes()
+        text = decode_text(raw)
+    except (OSError, InputError) as err:
+        yield Problem(shown, str(err) if isinstance(err, InputError) else err.strerror or str(err))
+        return
+    yield {
+        "origin": shown,
+        "doc_id": file.stem,
+        "text": text,
+        "raw_sha256": sha256_hex(raw),
+        "source_file": shown,
+    }
+
+
+def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
+    try:
+        handle = file.open("rb")
+    except OSError as err:
+        yield Problem(shown, err.strerror or str(err))
+        return
+    with handle:
+        for lineno, line in enumerate(handle, start=1):
+            origin = f"{shown}:{lineno}"
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as err:
+                yield Problem(origin, f"not valid UTF-8 (byte at offset {err.start})")
+                continue
+            except json.JSONDecodeError as err:
+                yield Problem(origin, f"not valid JSON ({err.msg})")
+                continue
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                yield Problem(origin, 'record has no "text" string')
+                continue
+            try:
+                text = check_text(normalise_text(record["text"]))
+            except InputError as err:
+                yield Problem(origin, str(err))
+                continue
+            raw_id = record.get("id", record.get("doc_id"))
+            doc_id = str(raw_id) if raw_id not in (None, "") else f"{file.stem}-{lineno:07d}"
+            yield {
+                "origin": origin,
+                "doc_id": doc_id,
+                "text": text,
+                "raw_sha256": sha256_hex(record["text"]),
+                "source_file": shown,
+                **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
+            }
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,102 @@
+"""Cue phrases and stop words in Bengali, Hindi and English, as data.
+
+These are general to Indic news pages (the phrases site templates print around articles),
+never text taken from a particular article.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Phrases that open (or make up) a boilerplate piece, per category.
+CUES: dict[str, tuple[str, ...]] = {
+    "advertisement": (
+        "Advertisement", "ADVERTISEMENT", "Advertise", "Sponsored", "Promoted", "বিজ্ঞাপন",
+        "স্পনসর্ড", "विज्ञापन", "प्रायोजित", r"\[বিজ্ঞাপন_?[০-৯0-9]*\]", r"\[विज्ञापन_?[0-9]*\]",
+        "Download (?:the )?App", "অ্যাপ ডাউনলোড", "ऐप डाउनलोड", "डाउनलोड करें",
+        "সব খবর পড়ুন", "सभी खबरें पढ़ें",
+    ),
+    "related_links": (
+        "আরও পড়ুন", "আরো পড়ুন", "এছাড়াও পড়ুন", "এছাড়া পড়ুন", "আরও দেখুন", "আরো দেখুন",
+        "সম্পর্কিত নিবন্ধ", "সম্পর্কিত খবর", "সংশ্লিষ্ট খবর", "পড়ুন:",
+        "और पढ़ें", "ये भी पढ़ें", "यह भी पढ़ें", "इसे भी पढ़ें", "इन्हें भी पढ़ें", "संबंधित खबरें",
+        "संबंधित ख़बरें", "Also Read", "Also read", "Read More", "Read more", "Related",
+        "RELATED", "See also",
+    ),
+    "listing": (
+        "সেরা শিরোনাম", "সর্বশেষ", "সর্বাধিক পঠিত", "সর্বাধিক পড়া", "সেরা প্রতিবেদন", "সেরা রিল",
+        "শীর্ষ সংবাদ", "আজ টিভিতে", "টিভিতে আজ", "ताज़ा खबरें", "ताजा खबरें", "टॉप स्टोरी",
+        "टॉप न्यूज़", "ट्रेंडिंग", "सबसे ज्यादा पढ़ी", "Top Stories", "Top News", "Latest News",
+        "Latest", "Trending", "Most Read", "Most Popular", "Editor's Pick",
+    ),
+    "navigation": (
+        "হোম", "প্রচ্ছদ", "Home", "होम", "মূলপাতা", "BREAKING NEWS", "Breaking News", "BREAKING",
+        "ব্রেকিং নিউজ", "ব্রেকিং", "ब्रेकिंग न्यूज़", "ब्रेकिंग न्यूज", "ब्रेकिंग", "এক্সপ্লোর", "Explore",
+        "Menu", "মেনু", "मेन्यू", "Login", "Log in", "Sign in", "লগইন", "लॉगिन", "साइन इन",
+        "ফটো গ্যালারি", "ফটোগ্যালারি", "ভিডিও গ্যালারি", "फोटो गैलरी", "वीडियो गैलरी",
+        "পরবর্তী", "পূর্ববর্তী", "अगला", "पिछला", "Next", "Previous", "English", "বাংলা", "हिन्दी",
+        "E-paper", "ই-পেপার", "ई-पेपर", "LIVE TV", "লাইভ টিভি", "लाइव टीवी",
+    ),
+    "attribution": (
+        "সূত্র ?:", "উৎস ?:", "সূত্র -", "Source ?:", "SOURCE ?:", "सूत्र ?:", "स्रोत ?:",
+        "ছবি ?:", "ছবি -", "फोटो ?:", "फ़ोटो ?:", "– फोटो", "- फोटो", "Photo ?:", "Photo credit",
+        "Image credit", "নিজস্ব প্রতিবেদক", "নিজস্ব সংবাদদাতা", "ডেস্ক রিপোর্ট", "অনলাইন ডেস্ক",
+        "স্টাফ রিপোর্টার", "প্রতিবেদক", "संवाददाता", "न्यूज़ डेस्क", "न्यूज डेस्क", "डेस्क",
+        "ब्यूरो रिपोर्ट", "By ", "Written by", "Edited by", "Reported by", "লেখক ?:", "लेखक ?:",
+        "খবর [^\\s।]+(?:র|এর)।", "(?:এজেন্সি|एजेंसी|PTI|IANS|ANI|AFP|Reuters|রয়টার্স|বাসস)$",
+    ),
+    "tags": (
+        "কীওয়ার্ড ?:", "কিওয়ার্ড ?:", "ট্যাগ ?:", "ট্যাগস ?:", "বিষয় ?:", "Tags ?:", "TAGS ?:",
+        "Tag ?:", "Keywords ?:", "Topics ?:", "टैग ?:", "टैग्स ?:", "विषय ?:", "कीवर्ड ?:", "#",
+        r"\([A-Za-z][A-Za-z &-]{2,60}\)$",
+    ),
+    "widget": (
+        "মন্তব্য ?\\(", "মন্তব্য করুন", "Comments? ?\\(", "टिप्पणी", "কমেন্ট", "Embed widget",
+        "Embed", "Share", "SHARE", "শেয়ার", "শেয়ার করুন", "शेयर", "Print", "প্রিন্ট", "প্রিন্ট করুন",
+        "ফন্ট", "Font", "Image caption", "Image$", "Follow us", "Follow Us", "ফলো করুন", "फॉलो करें",
+        "Subscribe", "সাবস্ক্রাইব", "सब्सक्राइब", "Newsletter", "নিউজলেটার", "Search", "খুঁজুন",
+        "Click here", "এখানে ক্লিক", "यहां क्लिक", "X$", "Close$", "বন্ধ করুন", "Loading", "লোড হচ্ছে",
+        "Whatsapp", "WhatsApp", "Facebook", "Twitter", "Copy link",
+    ),
+    "timestamp": (
+        "প্রকাশ ?:", "প্রকাশিত ?:", "প্রকাশের সময় ?:", "আপডেট ?:", "আপডেট:", "সর্বশেষ আপডেট",
+        "হালনাগাদ ?:", "Published ?:", "Updated ?:", "Last updated", "Posted ?:", "प्रकाशित ?:",
+        "अपडेटेड", "अपडेट ?:", "पब्लिश्ड", "Published on", "Updated on",
+    ),
+}
+
+# Cues that may appear mid-line after a sentence end and start a glued boilerplate piece.
+INLINE_CUE = re.compile(
+    r"[।.!?]\s*(" + "|".join(
+        re.escape(p) for p in ("আরও পড়ুন", "আরো পড়ুন", "এছাড়াও পড়ুন", "और पढ़ें", "ये भी पढ़ें",
+                               "यह भी पढ़ें", "Also Read", "Advertisement", "বিজ্ঞাপন", "विज्ञापन")
+    ) + ")"
+)
+
+# A byline/agency prefix at the start of a line, followed by the body ("নিজস্ব প্রতিবেদক: …").
+BYLINE_PREFIX = re.compile(
+    r"^\s*(?:নিজস্ব প্রতিবেদক|নিজস্ব সংবাদদাতা|ডেস্ক রিপোর্ট|অনলাইন ডেস্ক|স্টাফ রিপোর্টার|"
+    r"न्यूज़ डेस्क|न्यूज डेस्क|ब्यूरो रिपोर्ट|Desk Report|Staff Reporter)\s*[:|।]"
+)
+
+
+def compile_cues(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"^\s*(?:" + "|".join(f"(?:{p})" for p in phrases) + ")")
+
+
+CUE_PATTERNS: dict[str, re.Pattern[str]] = {cat: compile_cues(p) for cat, p in CUES.items()}
+
+# Function words: dense in running prose, sparse in menus, lists and headlines.
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "bn": frozenset(
+        "এবং ও আর কিন্তু তবে যে যা এই সেই এ সে তিনি তারা তাদের তার এর করে করা করেন করেছে করেছেন "
+        "হয় হয়েছে হবে হচ্ছে ছিল ছিলেন জন্য থেকে পর পরে মধ্যে সঙ্গে সাথে দিয়ে নিয়ে না নয় কোনো "
+        "একটি এক বলে বলেন জানান জানিয়েছেন যায় যাবে গেছে হলে হলেও কি কী এখন এখনো আরও আরো উপর "
+        "ওপর মতো মত বা যদি তাই তাহলে কারণে প্রায় অনেক সব".split()
+    ),
+    "hi": frozenset(
+        "और के की का में है हैं था थे थी को से पर ने भी कि यह वह इस उस एक लिए तो ही नहीं "
+        "कर करने किया किए गया गई गए हो होगा होगी रहा रही रहे जो जब तक साथ बाद अब या अपने "
+        "उनके उनकी इसके इसकी द्वारा बताया कहा".split()
+    ),
+}
