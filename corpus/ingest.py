@@ -122,8 +122,14 @@ def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict 
             yield from _read_txt(file, shown)
 
 
-def read_documents(path: Path, display_root: Path | None = None) -> Iterator[Document | Problem]:
-    """Documents (with language) or problems, in input order, exact duplicates reported once."""
+def read_documents(
+    path: Path, display_root: Path | None = None, dedupe: bool = True
+) -> Iterator[Document | Problem]:
+    """Documents (with language) or problems, in input order.
+
+    With ``dedupe`` an exact duplicate (same normalised text) is reported and kept once; that
+    needs a hash per document in memory, so streaming pre-labelling turns it off.
+    """
     seen: dict[str, str] = {}
     for record in read_records(path, display_root):
         if isinstance(record, Problem):
@@ -131,7 +137,7 @@ def read_documents(path: Path, display_root: Path | None = None) -> Iterator[Doc
             continue
         origin = record.pop("origin")
         text_hash = sha256_hex(record["text"])
-        if text_hash in seen:
+        if dedupe and text_hash in seen:
             yield Problem(origin, f"duplicate of {seen[text_hash]} (same normalised text); kept once")
             continue
         try:
@@ -139,7 +145,8 @@ def read_documents(path: Path, display_root: Path | None = None) -> Iterator[Doc
         except LanguageError as err:
             yield Problem(origin, str(err))
             continue
-        seen[text_hash] = origin
+        if dedupe:
+            seen[text_hash] = origin
         yield doc
 
 

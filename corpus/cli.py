@@ -1,0 +1,201 @@
+"""``corpus``: the command line, a thin layer over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from corpus.document import Document
+from corpus.ingest import Problem
+from corpus.labels import CATEGORIES, LABELS
+
+app = typer.Typer(
+    name="corpus",
+    help=(
+        "Chhanni: content vs boilerplate spans in Bengali and Hindi news.\n\n"
+        "Raw articles (seeds/) are split into spans with exact character offsets, pre-labelled, "
+        "labelled by people in Label Studio (annotation/), validated against the data contract "
+        "(schema/) and released as versioned Hugging Face datasets (releases/)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def progress_bar(description: str):
+    """A progress wrapper that draws on a terminal and stays silent in a pipe or CI."""
+
+    def wrap(items: Iterable) -> Iterable:
+        if not err.is_terminal or os.environ.get("CI"):
+            yield from items
+            return
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[rate]}"), console=err, transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=None, rate="")
+            for n, item in enumerate(items, start=1):
+                elapsed = bar.tasks[0].elapsed or 0
+                bar.update(task, advance=1, rate=f"{n / elapsed:,.0f} docs/s" if elapsed > 0.5 else "")
+                yield item
+
+    return wrap
+
+
+def report_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        err.print(f"warning: {problem}", markup=False)
+
+
+@app.command()
+def build(
+    seeds: Path = typer.Option(Path("seeds"), help="Folder of raw articles (*.txt, *.jsonl)."),
+    annotations: Path = typer.Option(Path("annotation"), help="Folder of pulled Label Studio annotations."),
+    output: Path = typer.Option(Path("releases"), help="Folder that holds the versioned releases."),
+    version: str = typer.Option(
+        None, help="Release version MAJOR.MINOR.PATCH [default: the latest existing one, else 0.1.0]."
+    ),
+    strict: bool = typer.Option(False, help="Fail if any input has a problem instead of skipping it."),
+) -> None:
+    """Build a release: ingest, segment, pre-label, apply human labels, validate, write Parquet.
+
+    Writes OUTPUT/vVERSION/ (Parquet per config and split, README.md dataset card, manifest.json
+    with the sha256 of every file) through a temporary folder, so a release appears whole or not
+    at all. An existing release is never changed: rebuilding it from the same inputs reports it
+    unchanged; different inputs need a new --version.
+    """
+    from corpus.pipeline import build as build_corpus
+    from corpus.release import ReleaseError, existing_versions
+    from corpus.validate import SchemaViolation
+
+    if version is None:
+        versions = existing_versions(output)
+        version = versions[-1] if versions else "0.1.0"
+    try:
+        report = build_corpus(seeds, annotations, output, version.removeprefix("v"), progress_bar("pre-labelling"))
+    except FileNotFoundError as error:
+        fail(str(error))
+    except SchemaViolation as error:
+        for line in error.lines[:20]:
+            err.print(f"schema: {line}", markup=False)
+        fail(f"release not written: {len(error.lines)} schema violation(s)")
+    except ReleaseError as error:
+        fail(str(error))
+    report_problems(report.problems)
+    if report.release is None:
+        fail(f"{seeds}: no usable documents, nothing written")
+    if strict and report.problems:
+        fail(f"{len(report.problems)} input problem(s) and --strict given")
+    release = report.release
+    per_label = Counter(s.label for d in report.documents for s in d.spans)
+    verb = "unchanged (byte-identical rebuild)" if release.status == "unchanged" else "written"
+    out.print(f"release v{release.version} {verb}: {release.path}", markup=False)
+    out.print(
+        f"  documents: {len(report.documents)} ({report.human_documents} with human labels)"
+        f"   problems: {len(report.problems)}",
+        markup=False,
+    )
+    out.print("  spans: " + ", ".join(f"{label} {per_label[label]}" for label in LABELS), markup=False)
+    out.print(
+        "  categories: " + ", ".join(
+            f"{c.name} {release.spans_per_category[c.name]}" for c in CATEGORIES if release.spans_per_category[c.name]
+        ),
+        markup=False,
+    )
+    splits = ", ".join(f"{s} {n}" for s, n in release.rows["documents"].items())
+    out.print(f"  splits (documents): {splits}", markup=False)
+
+
+@app.command()
+def prelabel(
+    input: Path = typer.Argument(..., help="A .jsonl file of {\"id\", \"text\", ...} records or a folder of .txt files."),
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write (replaced atomically)."),
+) -> None:
+    """Pre-label documents on their own, streaming: one JSON line per input document, in order.
+
+    Each line is {"id", "text" (the normalised text the offsets index), "lang", "spans":
+    [{"start", "end", "label", "category", "score"}], "model_version"}. Inputs with a problem
+    (bad UTF-8, empty, unsupported language, ...) are reported on stderr and skipped.
+    """
+    from corpus.pipeline import iter_prelabelled
+
+    if not input.exists():
+        fail(f"{input}: no such file or folder")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    written = problems = 0
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            for item in progress_bar("pre-labelling")(iter_prelabelled(input)):
+                if isinstance(item, Problem):
+                    problems += 1
+                    err.print(f"warning: {item}", markup=False)
+                    continue
+                handle.write(json.dumps(prelabel_record(item), ensure_ascii=False) + "\n")
+                written += 1
+        if written == 0:
+            fail(f"{input}: no usable documents, {output} not written")
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    out.print(f"pre-labelled {written} documents → {output} ({problems} skipped)", markup=False)
+
+
+def prelabel_record(doc: Document) -> dict:
+    return {
+        "id": doc.doc_id,
+        "text": doc.text,
+        "lang": doc.lang,
+        "spans": [
+            {"start": s.start, "end": s.end, "label": s.label, "category": s.category, "score": s.score}
+            for s in doc.spans
+        ],
+        "model_version": doc.model_version,
+    }
+
+
+@app.command()
+def schema(
+    output: Path = typer.Option(Path("schema"), help="Folder for the generated data contract."),
+    check: bool = typer.Option(False, help="Only check that the folder is up to date (exit 1 if not)."),
+) -> None:
+    """Write the data contract (JSON Schemas, labels.json, README) generated from the code."""
+    from corpus.schema import schema_files
+
+    stale = []
+    for name, text in schema_files().items():
+        path = output / name
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        stale.append(name)
+        if not check:
+            output.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    if check and stale:
+        fail(f"{output}: out of date ({', '.join(stale)}); run `corpus schema`")
+    out.print(f"{output}: {'up to date' if not stale else 'updated ' + ', '.join(stale)}", markup=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    app(prog_name="corpus")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
