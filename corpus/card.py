@@ -31,7 +31,11 @@ def yaml_header(context: dict) -> str:
                 "config_name": table,
                 "features": hf_features(table)._to_yaml_list(),
                 "splits": [
-                    {"name": s, "num_bytes": context["num_bytes"][table][s], "num_examples": context["rows"][table][s]}
+                    {
+                        "name": s,
+                        "num_bytes": context["num_bytes"][table][s],
+                        "num_examples": context["rows"][table][s],
+                    }
                     for s in SPLITS
                     if s in files
                 ],
@@ -76,9 +80,9 @@ def render_card(context: dict) -> str:
     lines = [
         f"# Chhanni v{version}",
         "",
-        "Chhanni (ছাঁকনি / छलनी, \"sieve\") marks which parts of scraped Bengali and Hindi news articles",
+        'Chhanni (ছাঁকনি / छलनी, "sieve") marks which parts of scraped Bengali and Hindi news articles',
         "are the article itself (**content**) and which are the page around it (**boilerplate**: ads,",
-        "\"read more\" lists, source lines, tag clouds, schedules glued on by the scraper, widgets).",
+        '"read more" lists, source lines, tag clouds, schedules glued on by the scraper, widgets).',
         "Every non-whitespace character of every article belongs to exactly one labelled span with exact",
         "code-point offsets.",
         "",
@@ -96,9 +100,12 @@ def render_card(context: dict) -> str:
         "",
         "Documents are assigned to train/validation/test (80/10/10) by the sha256 of their `doc_id`,",
         "so a document keeps its split across releases. A split with no documents has no file and is",
-        "not declared: " + (
+        "not declared: "
+        + (
             f"this release has **{', '.join(present)}** only ({', '.join(absent)} would be empty with "
-            f"{len(docs)} documents)." if absent else "this release has all three splits."
+            f"{len(docs)} documents)."
+            if absent
+            else "this release has all three splits."
         ),
         "",
     ]
@@ -106,7 +113,13 @@ def render_card(context: dict) -> str:
         ["config", *present],
         [[t, *[context["rows"][t].get(s, 0) for s in present]] for t in TABLES],
     )
-    lines += ["", "## Labels", "", "Two labels and thirteen fine categories; the label is derived from the category.", ""]
+    lines += [
+        "",
+        "## Labels",
+        "",
+        "Two labels and thirteen fine categories; the label is derived from the category.",
+        "",
+    ]
     lines += _table(
         ["category", "label", "definition"],
         [[f"`{c.name}`", c.label, c.definition] for c in CATEGORIES],
@@ -115,8 +128,11 @@ def render_card(context: dict) -> str:
     lines += _table(
         ["category", *langs, "total"],
         [
-            [f"`{c.name}`", *[by_lang_cat[(lang, c.name)] for lang in langs],
-             sum(by_lang_cat[(lang, c.name)] for lang in langs)]
+            [
+                f"`{c.name}`",
+                *[by_lang_cat[(lang, c.name)] for lang in langs],
+                sum(by_lang_cat[(lang, c.name)] for lang in langs),
+            ]
             for c in CATEGORIES
         ],
     )
@@ -124,8 +140,12 @@ def render_card(context: dict) -> str:
     lines += _table(
         ["language", "documents", "content chars", "boilerplate chars"],
         [
-            [LANGUAGE_NAMES.get(lang, lang), sum(d.lang == lang for d in docs),
-             chars_by_lang_label[(lang, "content")], chars_by_lang_label[(lang, "boilerplate")]]
+            [
+                LANGUAGE_NAMES.get(lang, lang),
+                sum(d.lang == lang for d in docs),
+                chars_by_lang_label[(lang, "content")],
+                chars_by_lang_label[(lang, "boilerplate")],
+            ]
             for lang in langs
         ],
     )

@@ -46,8 +46,13 @@ def progress_bar(description: str):
             yield from items
             return
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[rate]}"), console=err, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[rate]}"),
+            console=err,
+            transient=True,
         ) as bar:
             task = bar.add_task(description, total=None, rate="")
             for n, item in enumerate(items, start=1):
@@ -88,7 +93,9 @@ def build(
         versions = existing_versions(output)
         version = versions[-1] if versions else "0.1.0"
     try:
-        report = build_corpus(seeds, annotations, output, version.removeprefix("v"), progress_bar("pre-labelling"))
+        report = build_corpus(
+            seeds, annotations, output, version.removeprefix("v"), progress_bar("pre-labelling")
+        )
     except FileNotFoundError as error:
         fail(str(error))
     except SchemaViolation as error:
@@ -113,8 +120,11 @@ def build(
     )
     out.print("  spans: " + ", ".join(f"{label} {per_label[label]}" for label in LABELS), markup=False)
     out.print(
-        "  categories: " + ", ".join(
-            f"{c.name} {release.spans_per_category[c.name]}" for c in CATEGORIES if release.spans_per_category[c.name]
+        "  categories: "
+        + ", ".join(
+            f"{c.name} {release.spans_per_category[c.name]}"
+            for c in CATEGORIES
+            if release.spans_per_category[c.name]
         ),
         markup=False,
     )
@@ -124,7 +134,9 @@ def build(
 
 @app.command()
 def prelabel(
-    input: Path = typer.Argument(..., help="A .jsonl file of {\"id\", \"text\", ...} records or a folder of .txt files."),
+    input: Path = typer.Argument(
+        ..., help='A .jsonl file of {"id", "text", ...} records or a folder of .txt files.'
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write (replaced atomically)."),
 ) -> None:
     """Pre-label documents on their own, streaming: one JSON line per input document, in order.

@@ -102,11 +102,11 @@ def make_document(
 
 def input_files(path: Path) -> list[Path]:
     """The input files under ``path`` (itself, if a file), in a stable order."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in INPUT_SUFFIXES)
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in INPUT_SUFFIXES)
+    return [path]  # a file, or a pipe streaming JSONL
 
 
 def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict | Problem]:

@@ -22,12 +22,15 @@ class BuildReport:
     human_documents: int = 0
 
 
-def input_hashes(folder: Path) -> list[dict]:
-    """Name and sha256 of every file a release is built from (recorded in its manifest)."""
-    if not folder.exists():
-        return []
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [{"file": p.relative_to(folder).as_posix(), "sha256": sha256_hex(p.read_bytes())} for p in files]
+def input_hashes(root: Path, files: Iterable[Path]) -> list[dict]:
+    """Name (relative to ``root``) and sha256 of each input file, recorded in the manifest."""
+    return [
+        {
+            "file": p.relative_to(root).as_posix() if p != root else p.name,
+            "sha256": sha256_hex(p.read_bytes()),
+        }
+        for p in sorted(files)
+    ]
 
 
 def labelled_documents(
@@ -58,7 +61,11 @@ def build(
     documents, problems, n_human = labelled_documents(seeds, annotations, progress)
     if not documents:
         return BuildReport(None, [], problems, 0)
-    inputs = {"seeds": input_hashes(seeds), "annotations": input_hashes(annotations)}
+    # Only the annotation data counts as input: guidelines and the config do not change labels.
+    inputs = {
+        "seeds": input_hashes(seeds, input_files(seeds)),
+        "annotations": input_hashes(annotations, annotations.rglob("*.json") if annotations.is_dir() else []),
+    }
     release = build_release(documents, releases, version, inputs, render_card)
     return BuildReport(release, documents, problems, n_human)
 

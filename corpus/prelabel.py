@@ -34,8 +34,16 @@ from corpus.segment import INDIC_LETTER, Piece, segment
 
 MODEL_VERSION = "rules-1.0.0"
 
-_CUE_ORDER = ("timestamp", "advertisement", "attribution", "tags", "widget", "related_links",
-              "listing", "navigation")
+_CUE_ORDER = (
+    "timestamp",
+    "advertisement",
+    "attribution",
+    "tags",
+    "widget",
+    "related_links",
+    "listing",
+    "navigation",
+)
 _LIST_HEADERS = ("related_links", "listing")
 _PERIOD_END = re.compile(r"[।॥.][\"'”’»)\]]*$")
 _EXCLAIM_END = re.compile(r"[!?][\"'”’»)\]]*$")
@@ -181,9 +189,7 @@ def label_pieces(text: str, lang: str, pieces: list[Piece]) -> list[tuple[str, f
     return out
 
 
-def _categorise(
-    t: str, f: Features, zone: str, title_seen: bool, open_list: str | None
-) -> tuple[str, float]:
+def _categorise(t: str, f: Features, zone: str, title_seen: bool, open_list: str | None) -> tuple[str, float]:
     if f.letter_share == 0:
         return "other", 0.9
     if f.cue is not None:

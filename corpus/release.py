@@ -230,7 +230,9 @@ def _write_release(docs: list[Document], root: Path, version: str, inputs: dict,
 
 
 def _relative_files(root: Path) -> list[str]:
-    return [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != "manifest.json"]
+    return [
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != "manifest.json"
+    ]
 
 
 def _same_tree(a: Path, b: Path) -> bool:

@@ -44,8 +44,9 @@ DOCUMENT_COLUMNS: tuple[Column, ...] = (
     Column("source_file", "string", "Input file the document came from, relative to the input folder."),
     Column("raw_sha256", "string", "sha256 of the raw input bytes (before normalisation)."),
     Column("text_sha256", "string", "sha256 of `text` (UTF-8): annotations are tied to it."),
-    Column("label_source", "string", "human if every span is human-labelled, else model.",
-           allowed=LABEL_SOURCES),
+    Column(
+        "label_source", "string", "human if every span is human-labelled, else model.", allowed=LABEL_SOURCES
+    ),
     Column("model_version", "string", "Pre-labeler version that produced the model spans."),
     Column("spans", "spans", "The document's spans, sorted by start."),
 )
@@ -131,19 +132,22 @@ def schema_files() -> dict[str, str]:
         f"{table}.schema.json": json.dumps(json_schema(table), ensure_ascii=False, indent=2) + "\n"
         for table in TABLES
     }
-    files["labels.json"] = json.dumps(
-        {
-            "labels": list(LABELS),
-            "categories": [
-                {"name": c.name, "label": c.label, "definition": c.definition, "colour": c.colour}
-                for c in CATEGORIES
-            ],
-            "splits": list(SPLITS),
-            "languages": list(LANGUAGES),
-        },
-        ensure_ascii=False,
-        indent=2,
-    ) + "\n"
+    files["labels.json"] = (
+        json.dumps(
+            {
+                "labels": list(LABELS),
+                "categories": [
+                    {"name": c.name, "label": c.label, "definition": c.definition, "colour": c.colour}
+                    for c in CATEGORIES
+                ],
+                "splits": list(SPLITS),
+                "languages": list(LANGUAGES),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
     files["README.md"] = _schema_readme()
     return files
 

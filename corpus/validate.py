@@ -29,15 +29,15 @@ class SchemaViolation(ValueError):
 def _column(col: Column) -> pa.Column:
     checks: list[pa.Check] = []
     if col.allowed:
-        checks.append(pa.Check.isin(list(col.allowed), name=f"{col.name} in {list(col.allowed)}"))
+        checks.append(pa.Check.isin(list(col.allowed), error=f"{col.name} in {list(col.allowed)}"))
     if col.dtype == "int32":
-        checks.append(pa.Check.ge(0, name=f"{col.name} >= 0"))
+        checks.append(pa.Check.ge(0, error=f"{col.name} >= 0"))
         return pa.Column("int64", checks, nullable=False, coerce=True)
     if col.dtype == "float32":
-        checks.append(pa.Check.in_range(0.0, 1.0, name=f"{col.name} in [0, 1]"))
+        checks.append(pa.Check.in_range(0.0, 1.0, error=f"{col.name} in [0, 1]"))
         return pa.Column("float64", checks, nullable=False, coerce=True)
     if col.name.endswith("sha256"):
-        checks.append(pa.Check.str_matches(_HEX64, name=f"{col.name} is a sha256 hex digest"))
+        checks.append(pa.Check.str_matches(_HEX64, error=f"{col.name} is a sha256 hex digest"))
     if col.dtype == "spans":
         return pa.Column(object, nullable=False)
     return pa.Column(str, checks, nullable=col.nullable)
@@ -59,7 +59,10 @@ SPANS_SCHEMA = pa.DataFrameSchema(
     checks=[
         pa.Check(lambda df: df["start"] < df["end"], name="start < end"),
         pa.Check(_label_matches_category, name="label is the parent of category"),
-        pa.Check(lambda df: ~df["text"].str.match(r"^\s|.*\s$", na=False), name="span starts and ends on non-whitespace"),
+        pa.Check(
+            lambda df: ~df["text"].str.match(r"^\s|.*\s$", na=False),
+            name="span starts and ends on non-whitespace",
+        ),
     ],
     unique=["doc_id", "span_index"],
     strict=True,
@@ -114,8 +117,10 @@ def validate_tables(documents: pd.DataFrame, spans: pd.DataFrame) -> None:
     ordered = joined.sort_values(["doc_id", "span_index"])
     joined["prev_end"] = ordered.groupby("doc_id")["end"].shift(1).fillna(0).astype("int64")
     unknown = joined["doc_text"].isna()
-    problems += [f"{d} span {i}: belongs to no document" for d, i in zip(joined.loc[unknown, "doc_id"],
-                                                                       joined.loc[unknown, "span_index"])]
+    problems += [
+        f"{d} span {i}: belongs to no document"
+        for d, i in zip(joined.loc[unknown, "doc_id"], joined.loc[unknown, "span_index"])
+    ]
     known = joined[~unknown]
     problems += _run(CROSS_SCHEMA, known, known, span_level=True)
 
@@ -123,9 +128,10 @@ def validate_tables(documents: pd.DataFrame, spans: pd.DataFrame) -> None:
         {
             "doc_id": documents["doc_id"],
             "non_whitespace": documents["text"].map(_non_whitespace),
-            "covered": documents["doc_id"].map(
-                spans.assign(nws=spans["text"].map(_non_whitespace)).groupby("doc_id")["nws"].sum()
-            ).fillna(0).astype("int64"),
+            "covered": documents["doc_id"]
+            .map(spans.assign(nws=spans["text"].map(_non_whitespace)).groupby("doc_id")["nws"].sum())
+            .fillna(0)
+            .astype("int64"),
         }
     )
     problems += _run(COVERAGE_SCHEMA, coverage, coverage, span_level=False)

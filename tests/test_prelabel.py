@@ -1,0 +1,155 @@
+"""Segmenter and pre-labeler: glued pieces split at the exact character, page chrome recognised."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from corpus.ingest import read_documents
+from corpus.pipeline import iter_prelabelled
+from corpus.prelabel import MODEL_VERSION, prelabel_text
+from corpus.segment import segment
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+def seed(prefix: str):
+    return next(d for d in read_documents(SEEDS) if d.doc_id.startswith(prefix))
+
+
+def boundaries(text: str) -> set[int]:
+    return {p.start for p in segment(text)}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "glued"),
+    [
+        ("001", "যোগসূত্র!|মেটার মালিকানাধীন"),
+        ("001", "বিভ্রাট|মেটার এমন"),
+        ("002", "হাইকোর্ট|Kolkata News:"),
+        ("002", "বিশেষজ্ঞদের। |(Artificial Intelligence)"),
+        ("002", "ABP Ananda Live|Ration Scam:"),
+    ],
+)
+def test_glued_pieces_split_at_the_exact_character(prefix: str, glued: str):
+    doc = seed(prefix)
+    left, right = glued.split("|")
+    at = doc.text.index(left + right) + len(left)
+    assert at in boundaries(doc.text), f"no piece starts at {doc.text[at:at + 20]!r}"
+
+
+def test_ordinary_words_and_names_are_not_split():
+    text = "OpenAI: ChatGPT পরিষেবা দিতেই হয়েছিল। হয়ে গেল ছিল না। SimilarWeb-এর তথ্য।"
+    assert [text[p.start : p.end] for p in segment(text)] == [text]
+
+
+def test_prelabels_follow_the_standard_on_seed_001():
+    doc = seed("001")
+    spans = prelabel_text(doc.text, doc.lang)
+
+    def category(prefix: str) -> str:
+        return next(s.category for s in spans if doc.text[s.start : s.end].startswith(prefix))
+
+    assert category("মেটা-চ্যাটজিপিটির বিভ্রাটে যোগসূত্র!") == "subheading"
+    assert category("মেটার মালিকানাধীন চারটি") == "body"
+    assert category("Advertisement") == "advertisement"
+    assert category("আরও পড়ুন") == "related_links"
+    assert category("এএএইচ/ইএ") == "attribution"
+    related = next(s for s in spans if doc.text[s.start : s.end].startswith("আরও পড়ুন"))
+    assert doc.text[related.start : related.end].endswith("ইনস্টাগ্রামে বিভ্রাট")
+
+
+@pytest.mark.parametrize(
+    ("lang", "page", "expected"),
+    [
+        (
+            "bn",
+            "প্রথম খবর\nহোম » প্রযুক্তি » মোবাইল\nনতুন স্মার্টফোন বাজারে আনল দেশীয় প্রতিষ্ঠান\n"
+            "নিজস্ব প্রতিবেদক\nপ্রকাশ: ১২ ডিসেম্বর ২০২৪, ১০:৩০\n"
+            "ঢাকা, ১২ ডিসেম্বর — দেশীয় একটি প্রতিষ্ঠান আজ নতুন একটি স্মার্টফোন বাজারে এনেছে। প্রতিষ্ঠানটি "
+            "জানিয়েছে, এই ফোনের দাম সাধারণ ক্রেতাদের নাগালের মধ্যে রাখা হয়েছে এবং এতে সব সুবিধা থাকবে।\n"
+            "শেয়ার করুন\nট্যাগ: স্মার্টফোন, প্রযুক্তি",
+            ["navigation", "title", "attribution", "timestamp", "body", "widget", "tags"],
+        ),
+        (
+            "hi",
+            "दैनिक समाचार\nहोम / टेक / मोबाइल\nब्रेकिंग न्यूज़\nनया स्मार्टफोन लॉन्च, कीमत जानकर चौंक जाएंगे\n"
+            "अपडेटेड 12 दिसंबर 2024, 10:30 AM\nनई दिल्ली। एक भारतीय कंपनी ने आज नया स्मार्टफोन लॉन्च किया है। "
+            "कंपनी ने कहा कि इसकी कीमत आम ग्राहकों की पहुंच में रखी गई है और इसमें सभी सुविधाएं होंगी।\n"
+            "ये भी पढ़ें: सोने के दाम में भारी गिरावट\nविज्ञापन",
+            ["navigation", "title", "timestamp", "body", "related_links", "advertisement"],
+        ),
+    ],
+)
+def test_page_chrome_at_the_top_and_bottom_of_an_unseen_site(lang, page, expected):
+    assert [s.category for s in prelabel_text(page, lang)] == expected
+
+
+def test_scores_are_probabilities_and_spans_cover_the_text():
+    for doc in read_documents(SEEDS):
+        spans = prelabel_text(doc.text, doc.lang)
+        assert all(0.0 <= s.score <= 1.0 for s in spans)
+        covered = "".join(doc.text[s.start : s.end] for s in spans)
+        assert sorted(c for c in covered if not c.isspace()) == sorted(c for c in doc.text if not c.isspace())
+        assert all(a.end <= b.start and a.category != b.category for a, b in zip(spans, spans[1:]))
+
+
+def test_prelabel_cli_writes_one_line_per_document_in_input_order(tmp_path: Path):
+    docs = list(read_documents(SEEDS))
+    source = tmp_path / "in.jsonl"
+    order = [4, 0, 3, 1, 2]
+    source.write_text(
+        "".join(json.dumps({"id": f"doc-{i}", "text": docs[i].text, "url": "u"}, ensure_ascii=False) + "\n"
+                for i in order),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["prelabel", str(source), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in lines] == [f"doc-{i}" for i in order]
+    first = lines[0]
+    assert set(first) == {"id", "text", "lang", "spans", "model_version"}
+    assert first["model_version"] == MODEL_VERSION and first["lang"] == "hi"
+    assert set(first["spans"][0]) == {"start", "end", "label", "category", "score"}
+    for r in lines:
+        assert "".join(r["text"][s["start"] : s["end"]] for s in r["spans"]).replace(" ", "") != ""
+
+
+def test_prelabel_reads_a_folder_of_txt_files(tmp_path: Path):
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["prelabel", str(SEEDS), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert ids == sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+def test_prelabel_streams_its_input(tmp_path: Path):
+    """The first document comes out before the second has been written: nothing is slurped."""
+    fifo = tmp_path / "live.jsonl"
+    os.mkfifo(fifo)
+    docs = list(read_documents(SEEDS))
+    got_first = threading.Event()
+
+    def writer():
+        with fifo.open("w", encoding="utf-8") as pipe:
+            pipe.write(json.dumps({"id": "a", "text": docs[0].text}, ensure_ascii=False) + "\n")
+            pipe.flush()
+            assert got_first.wait(timeout=20), "reader did not yield the first document while streaming"
+            pipe.write(json.dumps({"id": "b", "text": docs[1].text}, ensure_ascii=False) + "\n")
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    items = iter_prelabelled(fifo)
+    first = next(items)
+    assert first.doc_id == "a" and first.spans
+    got_first.set()
+    assert [d.doc_id for d in items] == ["b"]
+    thread.join(timeout=5)
