@@ -76,25 +76,50 @@ def build(
     version: str = typer.Option(
         None, help="Release version MAJOR.MINOR.PATCH [default: the latest existing one, else 0.1.0]."
     ),
-    strict: bool = typer.Option(False, help="Fail if any input has a problem instead of skipping it."),
+    bump: str = typer.Option(
+        None,
+        help="Instead of --version: next version after the latest release, by the policy "
+        "major (schema or label set changed) | minor (documents or labels changed) | patch (card only).",
+    ),
+    strict: bool = typer.Option(False, help="Fail, writing nothing, if any input has a problem."),
 ) -> None:
     """Build a release: ingest, segment, pre-label, apply human labels, validate, write Parquet.
 
     Writes OUTPUT/vVERSION/ (Parquet per config and split, README.md dataset card, manifest.json
-    with the sha256 of every file) through a temporary folder, so a release appears whole or not
-    at all. An existing release is never changed: rebuilding it from the same inputs reports it
-    unchanged; different inputs need a new --version.
+    with the sha256 of every file, the inputs' hashes, schema version, label-set hash, source
+    commit and command) through a temporary folder, so a release appears whole or not at all,
+    and appends an entry to OUTPUT/CHANGELOG.md. An existing release is never changed:
+    rebuilding it from the same inputs reports it unchanged; different inputs need --bump.
     """
+    from datetime import date
+
     from corpus.pipeline import build as build_corpus
     from corpus.release import ReleaseError, existing_versions
     from corpus.validate import SchemaViolation
+    from corpus.versioning import append_changelog, changelog_entry, check_bump, next_version
 
-    if version is None:
-        versions = existing_versions(output)
+    versions = existing_versions(output)
+    previous = output / f"v{versions[-1]}" if versions else None
+    hook = None
+    if bump is not None:
+        if version is not None:
+            fail("give --version or --bump, not both")
+        try:
+            version = next_version(versions[-1] if versions else None, bump)
+        except ReleaseError as error:
+            fail(str(error))
+        hook = check_bump(previous, bump) if previous else None
+    elif version is None:
         version = versions[-1] if versions else "0.1.0"
     try:
         report = build_corpus(
-            seeds, annotations, output, version.removeprefix("v"), progress_bar("pre-labelling")
+            seeds,
+            annotations,
+            output,
+            version.removeprefix("v"),
+            progress_bar("pre-labelling"),
+            before_publish=hook,
+            strict=strict,
         )
     except FileNotFoundError as error:
         fail(str(error))
@@ -107,8 +132,9 @@ def build(
     report_problems(report.problems)
     if report.release is None:
         fail(f"{seeds}: no usable documents, nothing written")
-    if strict and report.problems:
-        fail(f"{len(report.problems)} input problem(s) and --strict given")
+    if report.release.status == "created":
+        earlier = previous if previous and previous != report.release.path else None
+        append_changelog(output, changelog_entry(earlier, report.release.path, date.today().isoformat()))
     release = report.release
     per_label = Counter(s.label for d in report.documents for s in d.spans)
     verb = "unchanged (byte-identical rebuild)" if release.status == "unchanged" else "written"
@@ -203,6 +229,126 @@ def schema(
     if check and stale:
         fail(f"{output}: out of date ({', '.join(stale)}); run `corpus schema`")
     out.print(f"{output}: {'up to date' if not stale else 'updated ' + ', '.join(stale)}", markup=False)
+
+
+@app.command()
+def verify(
+    release: Path = typer.Argument(..., help="Release folder, e.g. releases/v0.1.0."),
+    load: bool = typer.Option(True, help="Also open every config/split with datasets.load_dataset."),
+) -> None:
+    """Check a release: every file against manifest.json, the tables against the pandera schema,
+    and that load_dataset opens every config and split. Exits 1 naming the first broken file."""
+    from corpus.verify import VerificationError, verify_release
+
+    try:
+        passed = verify_release(release, load=load)
+    except VerificationError as error:
+        fail(str(error))
+    for line in passed:
+        out.print(f"ok  {line}", markup=False)
+    out.print(f"{release}: verified", markup=False)
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="Older release folder."),
+    new: Path = typer.Argument(..., help="Newer release folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the machine-readable diff as JSON."),
+) -> None:
+    """Compare two releases: documents added/removed/changed, spans whose label or boundaries
+    changed, and per-label and per-category count deltas."""
+    from rich.table import Table
+
+    from corpus.diff import diff_releases
+
+    for path in (old, new):
+        if not (path / "manifest.json").exists():
+            fail(f"{path}: not a release (no manifest.json)")
+    result = diff_releases(old, new)
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    summary = result["summary"]
+    out.print(
+        f"{old.name} → {new.name}: {summary['documents_added']} documents added, "
+        f"{summary['documents_removed']} removed, {summary['documents_changed']} with changed text, "
+        f"{summary['spans_changed']} with changed spans",
+        markup=False,
+    )
+    counts = Table("category", "Δ spans")
+    for category, delta in result["span_count_delta"].items():
+        counts.add_row(category, f"{delta:+d}")
+    for label, delta in result["label_count_delta"].items():
+        counts.add_row(f"[bold]{label}[/bold]", f"{delta:+d}")
+    out.print(counts)
+    if result["span_changes"]:
+        spans = Table("document", "change", "span", "label", "category", "text")
+        for change in result["span_changes"]:
+            for kind, items in (("−", change["removed"]), ("+", change["added"])):
+                for span in items:
+                    spans.add_row(
+                        change["doc_id"],
+                        kind,
+                        f"{span['start']}–{span['end']}",
+                        span["label"],
+                        span["category"],
+                        span["text"],
+                    )
+        out.print(spans)
+
+
+@app.command()
+def rebuild(
+    release: Path = typer.Argument(..., help="Committed release folder to rebuild."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder to rebuild into (not releases/)."),
+) -> None:
+    """Rebuild a release from its recorded inputs (verified by sha256, taken from the work tree or
+    the recorded commit) and compare the bytes. Exits 1 listing the files that differ."""
+    from corpus.rebuild import rebuild_release
+    from corpus.release import ReleaseError
+
+    if output.resolve() == release.parent.resolve():
+        fail(f"{output}: rebuild into another folder, not the one holding {release.name}")
+    try:
+        rebuilt, differ = rebuild_release(release, output, Path.cwd())
+    except ReleaseError as error:
+        fail(str(error))
+    if differ:
+        fail(f"{rebuilt}: differs from {release} in {', '.join(differ)}")
+    out.print(f"{rebuilt}: byte-identical to {release}", markup=False)
+
+
+@app.command()
+def publish(
+    release: Path = typer.Argument(..., help="Release folder to upload."),
+    repo_id: str = typer.Option(..., help="Hugging Face dataset repo, e.g. org/chhanni."),
+    dry_run: bool = typer.Option(False, help="Only print the upload plan."),
+) -> None:
+    """Upload a verified release folder to the Hugging Face Hub as a dataset repo and tag it.
+
+    The folder is already the repo's layout (README.md card with configs, Parquet per config and
+    split, manifest.json). Needs a token (HF_TOKEN or `huggingface-cli login`); without one, or with
+    --dry-run, prints the plan and uploads nothing."""
+    from corpus.publish import find_token, upload_plan
+    from corpus.publish import publish as publish_release
+    from corpus.verify import VerificationError, verify_release
+
+    try:
+        verify_release(release, load=False)
+    except VerificationError as error:
+        fail(str(error))
+    plan = upload_plan(release, repo_id)
+    token = None if dry_run else find_token()
+    if token is None:
+        out.print_json(json.dumps(plan, ensure_ascii=False))
+        if not dry_run:
+            fail("no Hugging Face token configured (HF_TOKEN); plan printed, nothing uploaded")
+        return
+    try:
+        publish_release(release, repo_id, token)
+    except Exception as error:  # network, auth: one line, no token in it
+        fail(f"upload to {repo_id} failed: {type(error).__name__}: {str(error).replace(token, '***')}")
+    out.print(f"published {release.name} to https://huggingface.co/datasets/{repo_id}", markup=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

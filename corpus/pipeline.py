@@ -11,7 +11,7 @@ from corpus.card import render_card
 from corpus.document import Document
 from corpus.ingest import Problem, input_files, read_documents, sha256_hex
 from corpus.prelabel import prelabel_document
-from corpus.release import ReleaseResult, build_release
+from corpus.release import ReleaseError, ReleaseResult, build_release
 
 
 @dataclass
@@ -50,23 +50,62 @@ def labelled_documents(
     return merged, problems, len(human.spans)
 
 
+def provenance_of(seeds: Path, annotations: Path, version: str) -> dict:
+    """Where a release comes from: source commit, input folders (relative to the repo), command."""
+    from corpus.rebuild import source_commit
+
+    commit = source_commit(seeds if seeds.is_dir() else seeds.parent)
+    root = _git_root(seeds)
+    shown = {name: _relative(path, root) for name, path in (("seeds", seeds), ("annotations", annotations))}
+    command = "corpus build --seeds {seeds} --annotations {annotations} --version {version}".format(
+        **shown, version=version
+    )
+    return {**commit, **shown, "command": command}
+
+
+def _git_root(path: Path) -> Path:
+    for parent in [path.resolve(), *path.resolve().parents]:
+        if (parent / ".git").exists():
+            return parent
+    return Path.cwd()
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def build(
     seeds: Path,
     annotations: Path,
     releases: Path,
     version: str,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
+    provenance: dict | None = None,
+    before_publish: Callable[[Path], None] | None = None,
+    strict: bool = False,
 ) -> BuildReport:
+    """Build ``releases/v<version>``; ``provenance`` defaults to the current commit and command.
+
+    With ``strict`` any input problem stops the build before anything is written.
+    """
     input_files(seeds)  # fails early, naming the folder, when it does not exist
     documents, problems, n_human = labelled_documents(seeds, annotations, progress)
     if not documents:
         return BuildReport(None, [], problems, 0)
+    if strict and problems:
+        listed = "; ".join(str(p) for p in problems[:3])
+        raise ReleaseError(f"{len(problems)} input problem(s) and --strict given, nothing written: {listed}")
     # Only the annotation data counts as input: guidelines and the config do not change labels.
     inputs = {
         "seeds": input_hashes(seeds, input_files(seeds)),
         "annotations": input_hashes(annotations, annotations.rglob("*.json") if annotations.is_dir() else []),
     }
-    release = build_release(documents, releases, version, inputs, render_card)
+    if provenance is None:
+        provenance = provenance_of(seeds, annotations, version)
+    release = build_release(documents, releases, version, inputs, render_card, provenance, before_publish)
     return BuildReport(release, documents, problems, n_human)
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,11 +148,16 @@ def build_release(
     releases_dir: Path,
     version: str,
     inputs: dict,
-    card: callable,
+    card: Callable[[dict], str],
+    provenance: dict | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> ReleaseResult:
     """Write ``releases_dir/v<version>/`` atomically; identical existing release → "unchanged".
 
     ``card(context) -> str`` renders README.md from the computed counts (see ``corpus.card``).
+    ``provenance`` (source commit, command) is recorded in the manifest but does not make an
+    otherwise identical rebuild "different". ``before_publish(tmp_dir)`` may veto a new release
+    (raise ``ReleaseError``) after it is written but before it is renamed into place.
     """
     parse_version(version)
     docs = sorted(docs, key=lambda d: d.doc_id)
@@ -162,15 +168,17 @@ def build_release(
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
-        result = _write_release(docs, tmp, version, inputs, card)
+        result = _write_release(docs, tmp, version, inputs, card, provenance or {})
         if target.exists():
-            if _same_tree(tmp, target):
+            if same_release(tmp, target):
                 result.path, result.status = target, "unchanged"
                 return result
             raise ReleaseError(
                 f"{target}: release v{version} already exists with different content; "
                 "choose another version (--version) — releases are immutable"
             )
+        if before_publish is not None:
+            before_publish(tmp)
         os.replace(tmp, target)
         result.path = target
         return result
@@ -179,7 +187,34 @@ def build_release(
             shutil.rmtree(tmp)
 
 
-def _write_release(docs: list[Document], root: Path, version: str, inputs: dict, card) -> ReleaseResult:
+def read_release_tables(release: Path) -> dict[str, dict[str, pa.Table]]:
+    """``{config: {split: Arrow table}}`` of a release, as declared by its manifest."""
+    manifest = read_manifest(release)
+    return {
+        table: {split: pq.read_table(release / f"{table}/{split}-00000-of-00001.parquet") for split in splits}
+        for table, splits in manifest["rows"].items()
+    }
+
+
+def decoded_rows(table: pa.Table) -> list[dict]:
+    """Rows with ClassLabel indices turned back into names."""
+    rows = table.to_pylist()
+    for row in rows:
+        _decode_labels(row)
+        for span in row.get("spans") or []:
+            _decode_labels(span)
+    return rows
+
+
+def _decode_labels(row: dict) -> None:
+    if "category" in row:
+        row["label"] = LABELS[row["label"]]
+        row["category"] = CATEGORY_NAMES[row["category"]]
+
+
+def _write_release(
+    docs: list[Document], root: Path, version: str, inputs: dict, card, provenance: dict
+) -> ReleaseResult:
     by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
     for d in docs:
         by_split[split_of(d.doc_id)].append(d)
@@ -222,6 +257,7 @@ def _write_release(docs: list[Document], root: Path, version: str, inputs: dict,
             for rel in sorted(_relative_files(root))
         },
         "package_versions": _package_versions(),
+        "provenance": provenance,
     }
     (root / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -235,9 +271,19 @@ def _relative_files(root: Path) -> list[str]:
     ]
 
 
-def _same_tree(a: Path, b: Path) -> bool:
+def read_manifest(release: Path) -> dict:
+    return json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+
+
+def same_release(a: Path, b: Path) -> bool:
+    """Same files and bytes, manifests equal apart from provenance (commit, command)."""
     files_a, files_b = sorted(_all_files(a)), sorted(_all_files(b))
-    return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+    if files_a != files_b:
+        return False
+    if any((a / f).read_bytes() != (b / f).read_bytes() for f in files_a if f != "manifest.json"):
+        return False
+    strip = lambda m: {k: v for k, v in m.items() if k != "provenance"}  # noqa: E731
+    return strip(read_manifest(a)) == strip(read_manifest(b))
 
 
 def _all_files(root: Path) -> list[str]:

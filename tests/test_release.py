@@ -48,8 +48,10 @@ def test_release_layout_and_manifest(release: Path):
     for table, splits in manifest["rows"].items():
         for split, n in splits.items():
             assert pq.read_metadata(release / f"{table}/{split}-00000-of-00001.parquet").num_rows == n
-    text = json.dumps(manifest)
+    recorded = {k: v for k, v in manifest.items() if k != "provenance"}  # provenance: paths as given
+    text = json.dumps(recorded) + (release / "README.md").read_text(encoding="utf-8")
     assert "/tmp" not in text and str(ROOT) not in text, "no absolute paths in a release"
+    assert manifest["provenance"]["seeds"] == "seeds", "inputs inside the repo are recorded repo-relative"
 
 
 def test_load_dataset_in_fresh_python(release: Path):
