@@ -351,6 +351,32 @@ def publish(
     out.print(f"published {release.name} to https://huggingface.co/datasets/{repo_id}", markup=False)
 
 
+@app.command()
+def evaluate(
+    gold: Path = typer.Argument(
+        ..., help="A release folder (its human-labelled documents) or an annotation folder (with --seeds)."
+    ),
+    seeds: Path = typer.Option(Path("seeds"), help="Seed folder, when GOLD is an annotation folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+) -> None:
+    """Score the pre-labeler against human gold: character-level (non-whitespace) and span-level
+    precision, recall and F1 per label, category and language, and a confusion table."""
+    from corpus.evaluate import evaluate_prelabeler, gold_from_annotations, gold_from_release, markdown_report
+
+    if (gold / "manifest.json").exists():
+        items, problems = gold_from_release(gold), []
+    else:
+        items, problems = gold_from_annotations(seeds, gold)
+    report_problems(problems)
+    if not items:
+        fail(f"{gold}: no human-labelled documents to evaluate against")
+    result = evaluate_prelabeler(items)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        out.print(markdown_report(result), markup=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app(prog_name="corpus")
 
