@@ -167,6 +167,8 @@ def render_card(context: dict) -> str:
         f"Label sources in this release: {sources.get('human', 0)} documents human, "
         f"{sources.get('model', 0)} model.",
         "",
+        *_annotation_section(context),
+        *_example_rows(docs),
         "## Limits",
         "",
         "- Small: this release covers the seed articles only; numbers are not yet a benchmark.",
@@ -188,3 +190,63 @@ def render_card(context: dict) -> str:
         "",
     ]
     return yaml_header(context) + "\n" + "\n".join(lines)
+
+
+def _annotation_section(context: dict) -> list[str]:
+    if not context.get("evaluation_md"):
+        return []
+    annotators = context.get("annotators") or []
+    agreement = context.get("agreement")
+    lines = [
+        "## Annotation",
+        "",
+        f"Human labels were made in Label Studio (pre-labelled tasks, corrected span by span, sub-line "
+        f"splits included) by {len(annotators)} annotator(s) ({', '.join(annotators) or 'none recorded'}; "
+        "pseudonyms, no identities are published), following `annotation/GUIDELINES.md`"
+        + (f" version {context['guidelines_version']}" if context.get("guidelines_version") else "")
+        + " and the labelling standard. The pulled annotation files in `annotation/` are the source of "
+        "every human span.",
+        "",
+    ]
+    if agreement:
+        lines += [
+            f"Inter-annotator agreement (Krippendorff's alpha, nominal, per character): {agreement}.",
+            "",
+        ]
+    else:
+        lines += ["Each document has one adjudicated annotation, so no agreement figure is reported yet.", ""]
+    lines += [
+        "## Pre-label quality",
+        "",
+        "How the shipped pre-labeler scores against the human gold of this release (in-sample: the",
+        "seeds are small and were read while writing the rules, so these numbers are optimistic; see the",
+        "README for held-out evaluation):",
+        "",
+        context["evaluation_md"].replace("### ", "#### "),
+    ]
+    return lines
+
+
+def _example_rows(docs) -> list[str]:
+    if not docs:
+        return []
+    doc = docs[0]
+    rows = [
+        [i, s.start, s.end, s.label, f"`{s.category}`", s.label_source, _cell(doc.text[s.start : s.end])]
+        for i, s in enumerate(doc.spans[:8])
+    ]
+    return [
+        "## Example rows",
+        "",
+        f"The first spans of `{doc.doc_id}` ({LANGUAGE_NAMES.get(doc.lang, doc.lang)}), `spans` config:",
+        "",
+        *_table(
+            ["span_index", "start", "end", "label", "category", "label_source", "text (first 40 chars)"], rows
+        ),
+        "",
+    ]
+
+
+def _cell(text: str) -> str:
+    short = text[:40].replace("\n", " ⏎ ").replace("|", "\\|")
+    return short + ("…" if len(text) > 40 else "")

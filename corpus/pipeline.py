@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.annotations import load_human_labels
+from corpus.annotations import HumanLabels, load_human_labels
 from corpus.card import render_card
 from corpus.document import Document
 from corpus.ingest import Problem, input_files, read_documents, sha256_hex
@@ -22,6 +23,16 @@ class BuildReport:
     human_documents: int = 0
 
 
+def annotation_inputs(annotations: Path) -> list[Path]:
+    """The annotation files a release reads: the pulled JSON and the guidelines the card cites."""
+    if not annotations.is_dir():
+        return []
+    files = list(annotations.rglob("*.json"))
+    if (annotations / "GUIDELINES.md").exists():
+        files.append(annotations / "GUIDELINES.md")
+    return files
+
+
 def input_hashes(root: Path, files: Iterable[Path]) -> list[dict]:
     """Name (relative to ``root``) and sha256 of each input file, recorded in the manifest."""
     return [
@@ -33,9 +44,17 @@ def input_hashes(root: Path, files: Iterable[Path]) -> list[dict]:
     ]
 
 
+@dataclass
+class LabelledCorpus:
+    documents: list[Document]
+    problems: list[Problem]
+    human: HumanLabels
+    prelabelled: dict[str, Document]  # the model's view of every document, for evaluation
+
+
 def labelled_documents(
     seeds: Path, annotations: Path, progress: Callable[[Iterable], Iterable] = lambda it: it
-) -> tuple[list[Document], list[Problem], int]:
+) -> LabelledCorpus:
     """Ingest and pre-label every seed, then swap in adjudicated human spans where they exist."""
     documents: list[Document] = []
     problems: list[Problem] = []
@@ -47,7 +66,31 @@ def labelled_documents(
     human = load_human_labels(annotations, documents)
     problems += human.problems
     merged = [d.with_spans(human.spans[d.doc_id]) if d.doc_id in human.spans else d for d in documents]
-    return merged, problems, len(human.spans)
+    return LabelledCorpus(merged, problems, human, {d.doc_id: d for d in documents})
+
+
+def card_extras(corpus: LabelledCorpus, annotations: Path) -> dict:
+    """What the card says about the human labels: who, how, which guidelines, how good the model is."""
+    from corpus.evaluate import evaluate, markdown_report
+
+    human_docs = [d for d in corpus.documents if d.doc_id in corpus.human.spans]
+    if not human_docs:
+        return {}
+    evaluation = evaluate(
+        (d.lang, d.text, list(d.spans), list(corpus.prelabelled[d.doc_id].spans)) for d in human_docs
+    )
+    guidelines = annotations / "GUIDELINES.md"
+    version_line = ""
+    if guidelines.exists():
+        match = re.search(r"Guidelines version ([\w.]+)", guidelines.read_text(encoding="utf-8"))
+        version_line = match.group(1) if match else ""
+    return {
+        "evaluation_md": markdown_report(evaluation, "Pre-labels vs human gold"),
+        "evaluation": evaluation.as_dict(),
+        "annotators": list(corpus.human.annotators),
+        "guidelines_version": version_line,
+        "agreement": getattr(corpus.human, "agreement", None),
+    }
 
 
 def provenance_of(seeds: Path, annotations: Path, version: str) -> dict:
@@ -92,7 +135,8 @@ def build(
     With ``strict`` any input problem stops the build before anything is written.
     """
     input_files(seeds)  # fails early, naming the folder, when it does not exist
-    documents, problems, n_human = labelled_documents(seeds, annotations, progress)
+    corpus = labelled_documents(seeds, annotations, progress)
+    documents, problems, n_human = corpus.documents, corpus.problems, len(corpus.human.spans)
     if not documents:
         return BuildReport(None, [], problems, 0)
     if strict and problems:
@@ -101,11 +145,20 @@ def build(
     # Only the annotation data counts as input: guidelines and the config do not change labels.
     inputs = {
         "seeds": input_hashes(seeds, input_files(seeds)),
-        "annotations": input_hashes(annotations, annotations.rglob("*.json") if annotations.is_dir() else []),
+        "annotations": input_hashes(annotations, annotation_inputs(annotations)),
     }
     if provenance is None:
         provenance = provenance_of(seeds, annotations, version)
-    release = build_release(documents, releases, version, inputs, render_card, provenance, before_publish)
+    release = build_release(
+        documents,
+        releases,
+        version,
+        inputs,
+        render_card,
+        provenance,
+        before_publish,
+        card_extras(corpus, annotations),
+    )
     return BuildReport(release, documents, problems, n_human)
 
 

@@ -151,6 +151,7 @@ def build_release(
     card: Callable[[dict], str],
     provenance: dict | None = None,
     before_publish: Callable[[Path], None] | None = None,
+    card_extras: dict | None = None,
 ) -> ReleaseResult:
     """Write ``releases_dir/v<version>/`` atomically; identical existing release → "unchanged".
 
@@ -168,7 +169,7 @@ def build_release(
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
-        result = _write_release(docs, tmp, version, inputs, card, provenance or {})
+        result = _write_release(docs, tmp, version, inputs, card, provenance or {}, card_extras or {})
         if target.exists():
             if same_release(tmp, target):
                 result.path, result.status = target, "unchanged"
@@ -213,7 +214,7 @@ def _decode_labels(row: dict) -> None:
 
 
 def _write_release(
-    docs: list[Document], root: Path, version: str, inputs: dict, card, provenance: dict
+    docs: list[Document], root: Path, version: str, inputs: dict, card, provenance: dict, extras: dict
 ) -> ReleaseResult:
     by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
     for d in docs:
@@ -241,6 +242,7 @@ def _write_release(
         "spans_per_category": per_category,
         "inputs": inputs,
         "file_bytes": {rel: (root / rel).stat().st_size for t in data_files.values() for rel in t.values()},
+        **extras,
     }
     (root / "README.md").write_text(card(context), encoding="utf-8")
     manifest = {
