@@ -23,12 +23,13 @@ class BuildReport:
     human_documents: int = 0
 
 
-def annotation_inputs(annotations: Path) -> list[Path]:
-    """The annotation files a release reads: the pulled JSON and the guidelines the card cites."""
+def annotation_inputs(annotations: Path, with_guidelines: bool) -> list[Path]:
+    """The annotation files a release reads: the pulled JSON, and the guidelines the card cites
+    when it has human labels."""
     if not annotations.is_dir():
         return []
     files = list(annotations.rglob("*.json"))
-    if (annotations / "GUIDELINES.md").exists():
+    if with_guidelines and (annotations / "GUIDELINES.md").exists():
         files.append(annotations / "GUIDELINES.md")
     return files
 
@@ -145,7 +146,7 @@ def build(
     # Only the annotation data counts as input: guidelines and the config do not change labels.
     inputs = {
         "seeds": input_hashes(seeds, input_files(seeds)),
-        "annotations": input_hashes(annotations, annotation_inputs(annotations)),
+        "annotations": input_hashes(annotations, annotation_inputs(annotations, n_human > 0)),
     }
     if provenance is None:
         provenance = provenance_of(seeds, annotations, version)
