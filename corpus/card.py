@@ -6,12 +6,11 @@ from collections import Counter
 
 import yaml
 
-from corpus.labels import CATEGORIES, LANGUAGES, SPLITS
+from corpus.labels import CATEGORIES, LANGUAGE_NAMES, LANGUAGES, SPLITS
 from corpus.prelabel import MODEL_VERSION
 from corpus.schema import SCHEMA_VERSION, TABLES, hf_features
 
 LICENSE = "cc-by-4.0"
-LANGUAGE_NAMES = {"bn": "Bengali", "hi": "Hindi"}
 
 
 def yaml_header(context: dict) -> str:
@@ -137,6 +136,8 @@ def render_card(context: dict) -> str:
         ],
     )
     lines += ["", "Characters (inside spans) per language and label:", ""]
+    if context.get("chart_path"):
+        lines += [f"![Content and boilerplate characters per language]({context['chart_path']})", ""]
     lines += _table(
         ["language", "documents", "content chars", "boilerplate chars"],
         [

@@ -377,6 +377,23 @@ def evaluate(
         out.print(markdown_report(result), markup=False)
 
 
+@app.command()
+def view(
+    release: Path = typer.Argument(..., help="Release folder to show."),
+    output: Path = typer.Option(..., "--output", "-o", help="HTML file to write."),
+) -> None:
+    """Write a static, self-contained HTML page (no network) showing every article with its spans
+    coloured by category, a legend, filters by language and category, and each span's label
+    source on hover."""
+    from corpus.viewer import write_viewer
+
+    try:
+        path = write_viewer(release, output)
+    except (FileNotFoundError, ValueError) as error:
+        fail(f"{release}: {error}")
+    out.print(f"viewer written: {path}", markup=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app(prog_name="corpus")
 

@@ -129,6 +129,7 @@ CATEGORY_BY_NAME: dict[str, Category] = {c.name: c for c in CATEGORIES}
 
 LABEL_SOURCES: tuple[str, ...] = ("human", "model")
 LANGUAGES: tuple[str, ...] = ("bn", "hi")
+LANGUAGE_NAMES: dict[str, str] = {"bn": "Bengali", "hi": "Hindi"}
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 

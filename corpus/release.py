@@ -23,10 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.document import Document
+from corpus.figures import content_chart_png
 from corpus.labels import CATEGORY_NAMES, LABELS, SPLITS, label_set_hash
 from corpus.schema import SCHEMA_VERSION, TABLES, hf_features
 from corpus.validate import validate_tables
 
+CHART_PATH = "images/content_by_language.png"
 SPLIT_BUCKETS = (("train", 80), ("validation", 90), ("test", 100))
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
@@ -244,6 +246,10 @@ def _write_release(
         "file_bytes": {rel: (root / rel).stat().st_size for t in data_files.values() for rel in t.values()},
         **extras,
     }
+    chart = root / CHART_PATH
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    chart.write_bytes(content_chart_png(docs))
+    context["chart_path"] = CHART_PATH
     (root / "README.md").write_text(card(context), encoding="utf-8")
     manifest = {
         "name": "chhanni",
