@@ -124,10 +124,12 @@ def build(
     except FileNotFoundError as error:
         fail(str(error))
     except SchemaViolation as error:
+        report_problems(getattr(error, "problems", []))
         for line in error.lines[:20]:
             err.print(f"schema: {line}", markup=False)
         fail(f"release not written: {len(error.lines)} schema violation(s)")
     except ReleaseError as error:
+        report_problems(error.problems)
         fail(str(error))
     report_problems(report.problems)
     if report.release is None:

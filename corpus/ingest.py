@@ -131,6 +131,7 @@ def read_documents(
     needs a hash per document in memory, so streaming pre-labelling turns it off.
     """
     seen: dict[str, str] = {}
+    ids: dict[str, str] = {}
     for record in read_records(path, display_root):
         if isinstance(record, Problem):
             yield record
@@ -140,6 +141,11 @@ def read_documents(
         if dedupe and text_hash in seen:
             yield Problem(origin, f"duplicate of {seen[text_hash]} (same normalised text); kept once")
             continue
+        if dedupe and record["doc_id"] in ids:
+            yield Problem(
+                origin, f"duplicate id {record['doc_id']!r} (also {ids[record['doc_id']]}); skipped"
+            )
+            continue
         try:
             doc = make_document(**record)
         except LanguageError as err:
@@ -147,6 +153,7 @@ def read_documents(
             continue
         if dedupe:
             seen[text_hash] = origin
+            ids[doc.doc_id] = origin
         yield doc
 
 
@@ -195,18 +202,28 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line.decode("utf-8"))
+                decoded = line.decode("utf-8")
+                record = json.loads(decoded.removeprefix("\ufeff") if lineno == 1 else decoded)
             except UnicodeDecodeError as err:
-                yield Problem(origin, f"not valid UTF-8 (byte at offset {err.start})")
+                bad = line[err.start : err.start + 1].hex()
+                yield Problem(origin, f"not valid UTF-8 (byte 0x{bad} at offset {err.start})")
                 continue
             except json.JSONDecodeError as err:
                 yield Problem(origin, f"not valid JSON ({err.msg})")
                 continue
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            if not isinstance(record, dict):
+                yield Problem(origin, f"not a JSON object (got {type(record).__name__})")
+                continue
+            if not isinstance(record.get("text"), str):
                 yield Problem(origin, 'record has no "text" string')
                 continue
             try:
+                record["text"].encode("utf-8")
                 text = check_text(normalise_text(record["text"]))
+            except UnicodeEncodeError as err:
+                bad = f"\\u{ord(record['text'][err.start]):04x}"
+                yield Problem(origin, f"text contains a lone surrogate ({bad} at character {err.start})")
+                continue
             except InputError as err:
                 yield Problem(origin, str(err))
                 continue

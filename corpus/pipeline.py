@@ -13,6 +13,7 @@ from corpus.document import Document
 from corpus.ingest import Problem, input_files, read_documents, sha256_hex
 from corpus.prelabel import prelabel_document
 from corpus.release import ReleaseError, ReleaseResult, build_release
+from corpus.validate import SchemaViolation
 
 
 @dataclass
@@ -141,25 +142,22 @@ def build(
     if not documents:
         return BuildReport(None, [], problems, 0)
     if strict and problems:
-        listed = "; ".join(str(p) for p in problems[:3])
-        raise ReleaseError(f"{len(problems)} input problem(s) and --strict given, nothing written: {listed}")
-    # Only the annotation data counts as input: guidelines and the config do not change labels.
+        raise ReleaseError(f"{len(problems)} input problem(s) and --strict given, nothing written", problems)
+    # Annotation inputs: the pulled JSON, plus the guidelines when the card cites them.
     inputs = {
         "seeds": input_hashes(seeds, input_files(seeds)),
         "annotations": input_hashes(annotations, annotation_inputs(annotations, n_human > 0)),
     }
     if provenance is None:
         provenance = provenance_of(seeds, annotations, version)
-    release = build_release(
-        documents,
-        releases,
-        version,
-        inputs,
-        render_card,
-        provenance,
-        before_publish,
-        card_extras(corpus, annotations),
-    )
+    extras = card_extras(corpus, annotations)
+    try:
+        release = build_release(
+            documents, releases, version, inputs, render_card, provenance, before_publish, extras
+        )
+    except (ReleaseError, SchemaViolation) as error:
+        error.problems = problems  # reported with the error: they may be why the release differs
+        raise
     return BuildReport(release, documents, problems, n_human)
 
 

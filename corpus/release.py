@@ -34,7 +34,14 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 class ReleaseError(RuntimeError):
-    """A release cannot be written; the message names the folder and the reason."""
+    """A release cannot be written; the message names the folder and the reason.
+
+    ``problems`` lists the input problems found on the way (reported alongside the error).
+    """
+
+    def __init__(self, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.problems = problems or []
 
 
 @dataclass
@@ -178,7 +185,7 @@ def build_release(
                 return result
             raise ReleaseError(
                 f"{target}: release v{version} already exists with different content; "
-                "choose another version (--version) — releases are immutable"
+                "releases are immutable: build a new one with --bump (or --version)"
             )
         if before_publish is not None:
             before_publish(tmp)

@@ -60,7 +60,7 @@ SPANS_SCHEMA = pa.DataFrameSchema(
         pa.Check(lambda df: df["start"] < df["end"], name="start < end"),
         pa.Check(_label_matches_category, name="label is the parent of category"),
         pa.Check(
-            lambda df: ~df["text"].str.match(r"^\s|.*\s$", na=False),
+            lambda df: df["text"].map(lambda t: isinstance(t, str) and t == t.strip()),
             name="span starts and ends on non-whitespace",
         ),
     ],
