@@ -356,22 +356,51 @@ def publish(
 @app.command()
 def evaluate(
     gold: Path = typer.Argument(
-        ..., help="A release folder (its human-labelled documents) or an annotation folder (with --seeds)."
+        ...,
+        help="A release folder (its human-labelled documents), an annotation folder (with --seeds), "
+        "or the held-out folder of hand-labelled .tsv pages (evaluation/heldout).",
     ),
     seeds: Path = typer.Option(Path("seeds"), help="Seed folder, when GOLD is an annotation folder."),
+    peers: bool = typer.Option(False, help="Also score jusText, trafilatura, a line filter and all-content."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
 ) -> None:
     """Score the pre-labeler against human gold: character-level (non-whitespace) and span-level
-    precision, recall and F1 per label, category and language, and a confusion table."""
-    from corpus.evaluate import evaluate_prelabeler, gold_from_annotations, gold_from_release, markdown_report
+    precision, recall and F1 per label, category and language, and a confusion table; with
+    --peers, a comparison table against the tools people would otherwise use."""
+    from corpus.evaluate import (
+        compare_systems,
+        comparison_table,
+        evaluate_prelabeler,
+        gold_from_annotations,
+        gold_from_release,
+        markdown_report,
+    )
 
+    problems: list = []
     if (gold / "manifest.json").exists():
-        items, problems = gold_from_release(gold), []
+        items = gold_from_release(gold)
+    elif gold.is_dir() and any(gold.glob("*.tsv")):
+        from corpus.heldout import HeldoutError, load_heldout
+
+        try:
+            items = [page.as_item() for page in load_heldout(gold)]
+        except HeldoutError as error:
+            fail(str(error))
     else:
         items, problems = gold_from_annotations(seeds, gold)
     report_problems(problems)
     if not items:
         fail(f"{gold}: no human-labelled documents to evaluate against")
+    if peers:
+        from corpus.peers import PEERS
+        from corpus.prelabel import MODEL_VERSION, prelabel_text
+
+        results = compare_systems(items, {f"ours ({MODEL_VERSION})": prelabel_text, **PEERS})
+        if as_json:
+            out.print_json(json.dumps({k: v.as_dict() for k, v in results.items()}, ensure_ascii=False))
+        else:
+            out.print(comparison_table(results), markup=False)
+        return
     result = evaluate_prelabeler(items)
     if as_json:
         out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -8,7 +8,7 @@ and, for the binary view, of maximal same-label runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from corpus.document import Span
@@ -213,3 +213,30 @@ def evaluate_prelabeler(gold: list[tuple[str, str, list[Span]]]) -> Evaluation:
     from corpus.prelabel import prelabel_text
 
     return evaluate((lang, text, spans, prelabel_text(text, lang)) for lang, text, spans in gold)
+
+
+def compare_systems(
+    items: list[tuple[str, str, list[Span]]], systems: dict[str, Callable[[str, str], list[Span]]]
+) -> dict[str, Evaluation]:
+    """Run every system on the same gold documents; ``systems`` map (text, lang) → spans."""
+    return {
+        name: evaluate((lang, text, gold, run(text, lang)) for lang, text, gold in items)
+        for name, run in systems.items()
+    }
+
+
+def comparison_table(results: dict[str, Evaluation]) -> str:
+    """Binary character-level P/R/F1 per system and language (the README's comparison table)."""
+    lines = [
+        "| system | lang | content P | content R | content F1 "
+        "| boilerplate P | boilerplate R | boilerplate F1 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, ev in results.items():
+        for lang, sub in [*sorted(ev.by_language.items()), ("all", ev)]:
+            c, b = sub.char_label["content"], sub.char_label["boilerplate"]
+            lines.append(
+                f"| {name} | {lang} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | "
+                f"{b.precision:.3f} | {b.recall:.3f} | {b.f1:.3f} |"
+            )
+    return "\n".join(lines) + "\n"

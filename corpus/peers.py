@@ -116,7 +116,8 @@ POLICY_WORDS: tuple[str, ...] = (
 )
 POLICY_WORDS = tuple(unicodedata.normalize("NFC", w) for w in POLICY_WORDS)
 # FineWeb-2 replaces Gopher's English stop words ("the", "be", "to", …) by each language's most
-# frequent words; these are the commonest function words of bn and hi news prose.
+# frequent words. These lists are hand-picked common function words of bn and hi news prose
+# (not FineWeb-2's own lists, which are not reproduced here).
 FUNCTION_WORDS = {
     "bn": frozenset(
         "ও এ এই সে তিনি তারা তাদের তার আর এবং কিন্তু তবে যে যা না নয় থেকে জন্য করে করা করেন করেছেন "
@@ -184,10 +185,10 @@ def line_filter(text: str, lang: str) -> list[Span]:
     5. at least 80 % of its words contain a letter (Gopher's alphabetic-word rule; digits-only
        and symbol tokens such as ``|``, ``»``, ``১২:৩০`` do not);
     6. at least ``MIN_STOP_WORDS`` = 2 of its words are function words of the page's language
-       (Gopher's stop-word rule with FineWeb-2's per-language word list, ``FUNCTION_WORDS``;
-       surrounding punctuation is stripped before the lookup);
-    7. it is not an exact repeat of a line kept earlier on the page (FineWeb's line
-       deduplication, within the page).
+       (Gopher's stop-word rule made per-language as in FineWeb-2; ``FUNCTION_WORDS`` is a
+       hand-picked list; surrounding punctuation is stripped before the lookup);
+    7. it is not an exact repeat of a line kept earlier on the page (Gopher's duplicate-line
+       repetition rule, which FineWeb and FineWeb-2 use at page level, applied per line).
 
     C4's page-level rules (drop pages with fewer than 5 sentences) are not applied: we score
     lines, and a dropped page would make every line boilerplate.
@@ -248,16 +249,19 @@ TRAFILATURA_OPTIONS: dict = {}  # trafilatura's defaults (neither favor_precisio
 def trafilatura_spans(text: str, lang: str, **options) -> list[Span]:
     """``trafilatura.extract`` on the :func:`lines_as_html` page, mapped back to lines.
 
-    Defaults are used (``TRAFILATURA_OPTIONS``; extra keyword arguments go to ``extract``):
-    on a flat page of ``<p>`` elements trafilatura has no DOM structure (``<nav>``, ``<aside>``,
-    classes) to exploit, and ``favor_recall`` / ``favor_precision`` return exactly the same text
-    as the defaults on the five seed pages (trafilatura 2.3), so the choice does not matter here. ``target_language`` is not set: it only discards
-    whole documents. The extracted text is normalised (NFC, whitespace collapsed) line by
-    line; a page line is content if its normalised text occurs in the output, matched in
-    order: a line equal to an output line at or after the previous match takes it, otherwise
-    a line contained in the current or a later output line is matched inside it. So a line
-    repeated on the page counts only as often as trafilatura kept it. If ``extract`` returns
-    nothing, every line is boilerplate.
+    Defaults are used (``TRAFILATURA_OPTIONS``; extra keyword arguments go to ``extract``).
+    On a flat page of ``<p>`` elements trafilatura has no DOM structure (``<nav>``,
+    ``<aside>``, classes) to exploit, and ``favor_recall`` / ``favor_precision`` return
+    exactly the same text as the defaults on the five seed pages (trafilatura 2.3), so the
+    choice does not matter here. ``target_language`` is not set: it only discards whole
+    documents.
+
+    The extracted text is normalised (NFC, whitespace collapsed) line by line. A page line is
+    content if its normalised text occurs in the output, matched in order: a line equal to an
+    output line at or after the previous match takes that line; otherwise a line contained in
+    the current or a later output line is matched inside it. So a line repeated on the page
+    counts only as often as trafilatura kept it. If ``extract`` returns nothing, every line is
+    boilerplate.
     """
     import trafilatura
 
