@@ -425,6 +425,11 @@ def view(
     out.print(f"viewer written: {path}", markup=False)
 
 
+from corpus.cli_annotate import annotate_app  # noqa: E402
+
+app.add_typer(annotate_app, name="annotate")
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     app(prog_name="corpus")
 
