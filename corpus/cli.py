@@ -166,6 +166,9 @@ def prelabel(
         ..., help='A .jsonl file of {"id", "text", ...} records or a folder of .txt files.'
     ),
     output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write (replaced atomically)."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", help="Worker processes (0 = all cores). Output is identical for any number."
+    ),
 ) -> None:
     """Pre-label documents on their own, streaming: one JSON line per input document, in order.
 
@@ -173,7 +176,7 @@ def prelabel(
     [{"start", "end", "label", "category", "score"}], "model_version"}. Inputs with a problem
     (bad UTF-8, empty, unsupported language, ...) are reported on stderr and skipped.
     """
-    from corpus.pipeline import iter_prelabelled
+    from corpus.stream import prelabel_lines
 
     if not input.exists():
         fail(f"{input}: no such file or folder")
@@ -182,12 +185,13 @@ def prelabel(
     written = problems = 0
     try:
         with tmp.open("w", encoding="utf-8") as handle:
-            for item in progress_bar("pre-labelling")(iter_prelabelled(input)):
+            lines = prelabel_lines(input, prelabel_record, workers=workers or os.cpu_count() or 1)
+            for item in progress_bar("pre-labelling")(lines):
                 if isinstance(item, Problem):
                     problems += 1
                     err.print(f"warning: {item}", markup=False)
                     continue
-                handle.write(json.dumps(prelabel_record(item), ensure_ascii=False) + "\n")
+                handle.write(item + "\n")
                 written += 1
         if written == 0:
             fail(f"{input}: no usable documents, {output} not written")
@@ -423,6 +427,56 @@ def view(
     except (FileNotFoundError, ValueError) as error:
         fail(f"{release}: {error}")
     out.print(f"viewer written: {path}", markup=False)
+
+
+@app.command("stream-build")
+def stream_build(
+    input: Path = typer.Argument(..., help="A .jsonl file (or named pipe) or a folder of .jsonl/.txt files."),
+    output: Path = typer.Option(Path("releases-stream"), "--output", "-o", help="Folder for the release."),
+    version: str = typer.Option("0.0.1", help="Version MAJOR.MINOR.PATCH of the streamed release."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = all cores)."),
+    batch_size: int = typer.Option(500, help="Documents per batch (validated and written together)."),
+) -> None:
+    """Build a release from a large corpus in bounded memory: ingest, pre-label, validate each
+    batch against the data contract, write sharded Parquet (input order within each split), a card
+    and a manifest with every file's sha256. For large or synthetic corpora; committed releases are
+    made by `corpus build`."""
+    from corpus.release import ReleaseError
+    from corpus.stream import StreamError
+    from corpus.stream import stream_build as build_stream
+
+    shown = Counter()
+
+    def on_problem(problem: Problem) -> None:  # the first 20 are printed, all are counted
+        shown["problems"] += 1
+        if shown["problems"] <= 20:
+            err.print(f"warning: {problem}", markup=False)
+
+    try:
+        report = build_stream(
+            input,
+            output,
+            version.removeprefix("v"),
+            workers=workers or os.cpu_count() or 1,
+            batch_size=batch_size,
+            progress=progress_bar("streaming"),
+            on_problem=on_problem,
+        )
+    except FileNotFoundError as error:
+        fail(str(error))
+    except StreamError as error:
+        for line in error.lines[:20]:
+            err.print(f"schema: {line}", markup=False)
+        fail(f"release not written: {error}")
+    except ReleaseError as error:
+        fail(str(error))
+    rate = report.documents / report.seconds if report.seconds else 0.0
+    out.print(
+        f"streamed release v{report.version}: {report.path} — {report.documents} documents "
+        f"({report.problems} skipped) in {report.seconds:.1f} s ({rate:,.0f} docs/s), "
+        f"peak RSS {report.peak_rss_mb:,.0f} MiB",
+        markup=False,
+    )
 
 
 from corpus.cli_annotate import annotate_app  # noqa: E402

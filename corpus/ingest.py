@@ -17,6 +17,7 @@ from pathlib import Path
 
 from corpus.document import Document
 from corpus.langid import LanguageError, detect_language
+from corpus.segment import control_count, nfc_unchanged
 
 INPUT_SUFFIXES = (".txt", ".jsonl")
 JSONL_OPTIONAL_FIELDS = ("url", "source", "published")
@@ -49,6 +50,8 @@ def normalise_text(text: str) -> str:
     """NFC, LF line endings, no BOM: the form every offset indexes."""
     text = text.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if nfc_unchanged(text):  # fast, sufficient check; NFC itself is slow on Bengali
+        return text
     return unicodedata.normalize("NFC", text)
 
 
@@ -69,7 +72,7 @@ def decode_text(raw: bytes) -> str:
 def check_text(text: str) -> str:
     if not text.strip():
         raise InputError("no text (only whitespace)")
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    controls = control_count(text)  # Cc characters other than _TEXT_CONTROLS
     if controls > max(2, len(text) // 100):
         raise InputError(f"binary file ({controls} control characters)")
     return text
@@ -137,7 +140,7 @@ def read_documents(
             yield record
             continue
         origin = record.pop("origin")
-        text_hash = sha256_hex(record["text"])
+        text_hash = sha256_hex(record["text"]) if dedupe else ""
         if dedupe and text_hash in seen:
             yield Problem(origin, f"duplicate of {seen[text_hash]} (same normalised text); kept once")
             continue

@@ -6,6 +6,9 @@ give the same language and probability on every run and machine.
 
 from __future__ import annotations
 
+import math as _math
+import os as _os
+import re as _re
 from functools import lru_cache
 
 from corpus.labels import LANGUAGES
@@ -30,7 +33,19 @@ def _detector_factory():
 
 
 def detect_language(text: str) -> tuple[str, float]:
-    """``(lang, probability)`` for a supported language, else ``LanguageError``."""
+    """``(lang, probability)`` for a supported language, else ``LanguageError``.
+
+    Takes the exact fast path (below) when it can certify langdetect's answer, else runs
+    langdetect itself; either way the result is the seeded langdetect result.
+    """
+    if not any(ch.isalpha() for ch in text):
+        raise LanguageError("language undetectable (no letters)")
+    fast = _fast_detect(text)
+    return fast if fast is not None else detect_language_reference(text)
+
+
+def detect_language_reference(text: str) -> tuple[str, float]:
+    """The reference path: seeded langdetect, run in full."""
     from langdetect.lang_detect_exception import LangDetectException
 
     if not any(ch.isalpha() for ch in text):
@@ -45,3 +60,298 @@ def detect_language(text: str) -> tuple[str, float]:
         supported = ", ".join(LANGUAGES)
         raise LanguageError(f"language '{best.lang}' (p={best.prob:.2f}) is not supported ({supported})")
     return best.lang, round(float(best.prob), 4)
+
+
+# --- Exact fast path ------------------------------------------------------------------------
+#
+# langdetect spends its time in per-character Python (normalising, n-gram extraction) and in
+# a 55-language random walk. For Bengali/Devanagari text the same answer can be computed
+# cheaply and *certified*:
+#
+# 1. The text is prepared as ``Detector.append``/``cleaning_text`` prepare it (URL and e-mail
+#    removal, 10,000-character cut, ASCII letters dropped when they are under a third of the
+#    letters), on a numpy array of code points instead of a char loop.
+# 2. The fast path only runs when every remaining character is (a) one langdetect normalises
+#    to a space (ASCII non-letters, NBSP « ° », General Punctuation), (b) Bengali or
+#    Devanagari, or (c) "inert": a symbol that occurs in no langdetect profile and is not
+#    upper case (₹, emoji, arrows, box drawing, ...). Anything else falls back to langdetect.
+#    The n-grams langdetect extracts (same order, same count) are then looked up, vectorised,
+#    in the profiles of the eight languages that have Bengali/Devanagari n-grams at all
+#    (``_SCRIPT_PROFILES``); every other language has probability 0 for all of them.
+# 3. The random walk is replayed with the *same* random stream (Mersenne Twister seeded
+#    with ``SEED``; ``choice``/``gauss`` emulated word by word, checked against ``random``
+#    when the tables load) on a reduced state: the eight script languages plus one shared
+#    value for the 47 others. Rounding differs from langdetect's 55-element loop by < 1e-11,
+#    so every decision (convergence at 0.99999, the 0.1 cut, the order, the 4-decimal
+#    rounding) is taken only when it is at least 1e-9 away from its threshold; otherwise,
+#    and whenever the winner is not a corpus language, langdetect itself runs.
+#
+# tests/test_bench.py checks the facts this relies on (profiles, inert characters) and that
+# the results equal the reference path on the seeds and the synthetic corpus.
+
+_SCRIPT_PROFILES = ("bn", "hi", "lt", "ml", "mr", "ne", "pa", "te")
+_PROFILES_FINGERPRINT = "57c07d280b31e4ef"  # names and sizes of langdetect 1.0.9's profiles
+_INERT_RANGES = (
+    (0xA1, 0xA2), (0xA4, 0xAA), (0xAC, 0xAC), (0xAE, 0xAF), (0xB1, 0xB1), (0xB3, 0xB6), (0xB8, 0xBA),
+    (0xBC, 0xBF), (0xF7, 0xF7), (0x20A0, 0x20CF), (0x2190, 0x2211), (0x2213, 0x223B), (0x223D, 0x23FF),
+    (0x2500, 0x27BF), (0x2B00, 0x2BFF), (0xFE00, 0xFE0F), (0x1F000, 0x1F12F), (0x1F18A, 0x1FAFF),
+)  # fmt: skip
+_INERT_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _INERT_RANGES)
+# character classes of the fast path
+C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
+_N_CLASSES = C_SCRIPT + 256
+_MARGIN = 1e-9
+_DEAD = 1e-250  # below this a (normalised) value may underflow differently in langdetect
+_N_TRIAL, _ALPHA, _ALPHA_WIDTH, _BASE_FREQ = 7, 0.5, 0.05, 10000
+_CONV, _ITERATION_LIMIT, _PROB_THRESHOLD, _MAX_TEXT = 0.99999, 1000, 0.1, 10000
+
+
+def _class_table(np):
+    """The fast-path class of every code point (what ``_fast_detect`` needs to know about it)."""
+    classes = np.full(0x110000, C_OTHER, dtype=np.uint16)
+    classes[:0x80] = C_SPACE_LOW
+    classes[0x41:0x7B] = C_AZ  # langdetect's "Latin" test is 'A' <= ch <= 'z'
+    classes[[0xA0, 0xAB, 0xB0, 0xBB]] = C_SPACE_LOW
+    classes[0x2000:0x2070] = C_SPACE_HIGH
+    for lo, hi in _INERT_RANGES:
+        classes[lo : hi + 1] = C_INERT_LOW if hi < 0x300 else C_INERT_HIGH
+    classes[0x0900:0x0A00] = np.arange(C_SCRIPT, C_SCRIPT + 256)
+    return classes
+
+
+class _Tables:
+    """Profiles of the script languages as dense n-gram tables, the random stream, classes."""
+
+    def __init__(self) -> None:
+        import hashlib
+        import json
+        import random
+
+        import numpy as np
+        from langdetect.detector import Detector
+        from langdetect.detector_factory import PROFILES_DIRECTORY
+        from langdetect.utils.ngram import NGram
+
+        self.np = np
+        self.url_re, self.mail_re, self.vi_re = Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
+        names = sorted(_os.listdir(PROFILES_DIRECTORY))
+        sized = [(n, _os.path.getsize(_os.path.join(PROFILES_DIRECTORY, n))) for n in names]
+        self.ok = hashlib.sha256(repr(sized).encode()).hexdigest()[:16] == _PROFILES_FINGERPRINT
+        self.n_other = len([n for n in names if not n.startswith(".")]) - len(_SCRIPT_PROFILES)
+        script = _re.compile("^[ \u0900-\u09ff]+$")
+        probs: dict[str, list[float]] = {}
+        for index, lang in enumerate(_SCRIPT_PROFILES):
+            with open(_os.path.join(PROFILES_DIRECTORY, lang), encoding="utf-8") as handle:
+                profile = json.load(handle)
+            for gram, freq in profile["freq"].items():
+                if 1 <= len(gram) <= 3 and gram.strip() and script.match(gram):
+                    vector = probs.setdefault(gram, [0.0] * len(_SCRIPT_PROFILES))
+                    vector[index] = 1.0 * freq / profile["n_words"][len(gram) - 1]
+        grams = list(probs)
+        # (language index, probability) pairs of each n-gram, zeros left out
+        self.sparse = [tuple((k, p) for k, p in enumerate(probs[g]) if p > 0) for g in grams]
+        # alphabet: 0 = space, 1.. = characters that occur in those n-grams, last = anything else
+        chars = sorted({ch for g in grams for ch in g if ch != " "})
+        size = len(chars) + 2
+        position = {" ": 0, **{ch: i + 1 for i, ch in enumerate(chars)}}
+        self.size = size
+        self.alphabet = np.full(_N_CLASSES, size - 1, dtype=np.int64)  # class -> alphabet index
+        self.alphabet[[C_SPACE_LOW, C_SPACE_HIGH]] = 0
+        for ch, i in position.items():
+            if ch != " ":
+                self.alphabet[C_SCRIPT + ord(ch) - 0x0900] = i
+        self.t1 = np.full(size, -1, dtype=np.int32)
+        self.t2 = np.full(size * size, -1, dtype=np.int32)
+        self.t3 = np.full(size * size * size, -1, dtype=np.int32)
+        for gid, gram in enumerate(grams):
+            key = 0
+            for ch in gram:
+                key = key * size + position[ch]
+            (self.t1, self.t2, self.t3)[len(gram) - 1][key] = gid
+        self.classes = _class_table(np)
+        self._rng = random.Random(SEED)
+        self.stream: list[int] = []
+        self.extend_stream(1 << 15)
+        self.ok = self.ok and self._self_test()
+
+    def lookup(self, text: str):
+        np = self.np
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return self.classes[codes]
+
+    def extend_stream(self, size: int) -> list[int]:
+        bits = self._rng.getrandbits
+        self.stream.extend(bits(32) for _ in range(max(size - len(self.stream), 4096)))
+        return self.stream
+
+    def _self_test(self) -> bool:
+        """The emulated ``gauss``/``choice`` must reproduce ``random.Random(SEED)`` exactly."""
+        import random
+
+        real = random.Random(SEED)
+        script = [0, *[1234] * 9, 0, 0, *[7] * 5, 0, 1, 70000]  # 0: gauss, n: choice(range(n))
+        expected = [real.gauss(0.0, 1.0) if n == 0 else real.choice(range(n)) for n in script]
+        stream, pos, spare, got = self.stream, 0, None, []
+        for n in script:
+            if n == 0:
+                z, spare, pos = _gauss(stream, pos, spare)
+                got.append(z)
+            else:
+                r, pos = _choice(stream, pos, n)
+                got.append(r)
+        return got == expected
+
+
+def _gauss(stream: list[int], pos: int, spare: float | None) -> tuple[float, float | None, int]:
+    """``random.gauss(0.0, 1.0)`` from stream position ``pos``: (value, next spare, new pos)."""
+    if spare is not None:
+        return 0.0 + spare * 1.0, None, pos
+    x = ((stream[pos] >> 5) * 67108864.0 + (stream[pos + 1] >> 6)) * (1.0 / 9007199254740992.0)
+    y = ((stream[pos + 2] >> 5) * 67108864.0 + (stream[pos + 3] >> 6)) * (1.0 / 9007199254740992.0)
+    x2pi = x * (2.0 * _math.pi)
+    g2rad = _math.sqrt(-2.0 * _math.log(1.0 - y))
+    return 0.0 + _math.cos(x2pi) * g2rad * 1.0, _math.sin(x2pi) * g2rad, pos + 4
+
+
+def _choice(stream: list[int], pos: int, n: int) -> tuple[int, int]:
+    """``random.choice(range(n))`` from stream position ``pos``: (value, new pos)."""
+    shift = 32 - n.bit_length()
+    r = stream[pos] >> shift
+    pos += 1
+    while r >= n:
+        r = stream[pos] >> shift
+        pos += 1
+    return r, pos
+
+
+_tables: _Tables | None = None
+FAST_PATH = True  # tests switch it off to compare with the reference path
+
+
+def _get_tables() -> _Tables | None:
+    global _tables, FAST_PATH
+    if _tables is None:
+        try:
+            _tables = _Tables()
+        except Exception:  # an unexpected langdetect layout: always use langdetect itself
+            FAST_PATH = False
+            return None
+        if not _tables.ok:
+            FAST_PATH = False
+    return _tables
+
+
+def _fast_detect(text: str) -> tuple[str, float] | None:
+    """langdetect's ``(lang, round(prob, 4))`` when it can be certified, else ``None``."""
+    if not FAST_PATH:
+        return None
+    tables = _tables or _get_tables()
+    if tables is None or not FAST_PATH:
+        return None
+    np = tables.np
+    t = text
+    if "http" in t:
+        t = tables.url_re.sub(" ", t)
+    if "@" in t:
+        t = tables.mail_re.sub(" ", t)
+    if len(t) > _MAX_TEXT:
+        if tables.vi_re.search(t):
+            return None
+        t = t[:_MAX_TEXT]
+    # (shorter texts: what normalize_vi would merge contains a combining mark, class "other")
+    classes = tables.lookup(t)
+    counts = np.bincount(classes, minlength=_N_CLASSES)
+    if counts[C_OTHER]:
+        return None
+    latin = int(counts[C_AZ])
+    non_latin = len(t) - int(counts[C_SPACE_LOW] + counts[C_AZ] + counts[C_INERT_LOW])
+    if latin * 2 >= non_latin:
+        return None  # Latin n-grams would count: langdetect decides
+    if latin:
+        classes = classes[classes != C_AZ]
+    seq = np.empty(len(classes) + 1, dtype=np.int64)
+    seq[0] = 0  # langdetect's n-gram buffer starts as " "
+    seq[1:] = tables.alphabet[classes]
+    keep = seq != 0
+    keep[1:] |= seq[:-1] != 0
+    keep[0] = True
+    seq = seq[keep]  # runs of spaces count once
+    m = len(seq) - 1
+    if m < 1:
+        return None
+    size = tables.size
+    cur, prev = seq[1:], seq[:-1]
+    grams = np.empty((m, 3), dtype=np.int32)
+    grams[:, 0] = tables.t1[cur]
+    pair = prev * size + cur
+    grams[:, 1] = tables.t2[pair]
+    grams[0, 2] = -1
+    grams[1:, 2] = np.where(prev[1:] != 0, tables.t3[seq[:-2] * (size * size) + pair[1:]], -1)
+    ids = grams.ravel()
+    ids = ids[ids >= 0]
+    if not len(ids):
+        return None
+    return _replay(tables, ids)
+
+
+def _replay(tables: _Tables, ids) -> tuple[str, float] | None:
+    sparse = tables.sparse
+    stream = tables.stream
+    item = ids.item
+    n = len(ids)
+    shift = 32 - n.bit_length()
+    n_other = tables.n_other
+    n_lang = len(_SCRIPT_PROFILES)
+    acc = [0.0] * n_lang
+    acc_other = 0.0
+    upper, lower = _CONV + _MARGIN, _CONV - _MARGIN
+    pos = 0
+    spare = None
+    for _ in range(_N_TRIAL):
+        z, spare, pos = _gauss(stream, pos, spare)
+        inverse = _BASE_FREQ / (_ALPHA + z * _ALPHA_WIDTH)  # 1 / weight
+        # odds of each script language against any one other language (all others move alike)
+        u = [1.0] * n_lang
+        other = 1.0
+        dead: set[int] = set()
+        i = 0
+        while True:
+            r = stream[pos] >> shift
+            pos += 1
+            while r >= n:
+                r = stream[pos] >> shift
+                pos += 1
+            for k, p in sparse[item(r)]:
+                u[k] *= 1.0 + p * inverse
+            if i % 5 == 0:
+                if pos > len(stream) - 256:
+                    stream = tables.extend_stream(len(stream) + 8192)
+                total = sum(u) + n_other * other
+                u = [x / total for x in u]
+                other /= total
+                best = max(max(u), other)
+                if dead and any(u[k] > 1e-12 for k in dead):
+                    return None  # a language langdetect may have flushed to 0 came back
+                if min(u) < _DEAD:
+                    dead.update(k for k in range(n_lang) if u[k] < _DEAD)
+                if best > upper or i >= _ITERATION_LIMIT:
+                    break
+                if best >= lower:
+                    return None  # too close to the convergence threshold to certify
+            i += 1
+        for k in range(n_lang):
+            acc[k] += u[k] / _N_TRIAL
+        acc_other += other / _N_TRIAL
+    if acc_other > _PROB_THRESHOLD - _MARGIN:
+        return None
+    if any(abs(a - _PROB_THRESHOLD) <= _MARGIN for a in acc):
+        return None
+    ranked = sorted(((a, k) for k, a in enumerate(acc) if a > _PROB_THRESHOLD), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] <= _MARGIN):
+        return None
+    prob, k = ranked[0]
+    lang = _SCRIPT_PROFILES[k]
+    scaled = prob * 1e4
+    if lang not in LANGUAGES or abs(scaled - _math.floor(scaled) - 0.5) * 1e-4 <= _MARGIN:
+        return None
+    return lang, round(prob, 4)

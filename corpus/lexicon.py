@@ -271,7 +271,10 @@ INLINE_CUE = re.compile(
 # A byline/agency prefix at the start of a line, followed by the body ("নিজস্ব প্রতিবেদক: …").
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:নিজস্ব প্রতিবেদক|নিজস্ব সংবাদদাতা|ডেস্ক রিপোর্ট|অনলাইন ডেস্ক|স্টাফ রিপোর্টার|"
-    r"न्यूज़ डेस्क|न्यूज डेस्क|ब्यूरो रिपोर्ट|Desk Report|Staff Reporter)\s*[:|।]"
+    r"বিশেষ প্রতিনিধি|জেলা প্রতিনিধি|প্রতিনিধি|সংবাদদাতা|"
+    r"न्यूज़ डेस्क|न्यूज डेस्क|डिजिटल डेस्क|ब्यूरो रिपोर्ट|संवाददाता|"
+    r"Desk Report|Staff Reporter|Staff Correspondent)"
+    r"(?:\s*,\s*[^\s,:|।]+(?: [^\s,:|।]+)?)?\s*[:|।]"  # optional ", <place>" before the colon
 )
 
 
@@ -295,3 +298,19 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         "उनके उनकी इसके इसकी द्वारा बताया कहा".split()
     ),
 }
+
+# Section names of news sites: a line made mostly of these is a menu, not a headline.
+SECTION_WORDS: frozenset[str] = frozenset(
+    """
+    হোম প্রচ্ছদ জাতীয় রাজনীতি অর্থনীতি আন্তর্জাতিক বিশ্ব দেশ সারাদেশ খেলা খেলাধুলা বিনোদন প্রযুক্তি
+    বিজ্ঞান স্বাস্থ্য শিক্ষা লাইফস্টাইল জীবনযাপন মতামত সম্পাদকীয় ভিডিও ছবি ফটো আইন আদালত বাণিজ্য
+    ব্যবসা চাকরি ধর্ম রাশিফল আবহাওয়া কলকাতা রাজ্য জেলা শহর ক্রিকেট ফুটবল অপরাধ পরিবেশ কৃষি প্রবাস
+    সাহিত্য সংস্কৃতি ভ্রমণ বাংলাদেশ ভারত অন্যান্য আরও লাইভ ই-পেপার
+    होम देश दुनिया विदेश राज्य राजनीति खेल क्रिकेट फुटबॉल कबड्डी मनोरंजन बॉलीवुड बिजनेस बिज़नेस व्यापार
+    कारोबार टेक टेक्नोलॉजी तकनीक गैजेट्स लाइफस्टाइल स्वास्थ्य हेल्थ शिक्षा नौकरी करियर धर्म ज्योतिष राशिफल
+    मौसम वीडियो फोटो ऑटो अपराध क्राइम शहर उत्तर प्रदेश बिहार मध्य राजस्थान दिल्ली मुंबई लखनऊ भोपाल
+    पटना ओपिनियन विचार संपादकीय लाइव ई-पेपर अन्य
+    home news india world politics business sports sport cricket football entertainment tech technology
+    lifestyle health education opinion video videos photos gallery science auto jobs astrology weather
+    """.split()
+)

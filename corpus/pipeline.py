@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corpus.annotations import HumanLabels, load_human_labels
@@ -67,7 +67,12 @@ def labelled_documents(
             documents.append(prelabel_document(item))
     human = load_human_labels(annotations, documents)
     problems += human.problems
-    merged = [d.with_spans(human.spans[d.doc_id]) if d.doc_id in human.spans else d for d in documents]
+    # A human-labelled document has no model spans left: its model_version is empty, so a new
+    # pre-labeler changes only model-labelled documents (and the card), never the gold.
+    merged = [
+        replace(d.with_spans(human.spans[d.doc_id]), model_version="") if d.doc_id in human.spans else d
+        for d in documents
+    ]
     return LabelledCorpus(merged, problems, human, {d.doc_id: d for d in documents})
 
 

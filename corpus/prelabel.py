@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 
+from corpus import segment as _segment
 from corpus.document import Document, Span
 from corpus.labels import label_of
-from corpus.lexicon import CUE_PATTERNS, STOP_WORDS
-from corpus.segment import INDIC_LETTER, Piece, segment
+from corpus.lexicon import CUE_PATTERNS, SECTION_WORDS, STOP_WORDS
+from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
 
-MODEL_VERSION = "rules-1.0.0"
+MODEL_VERSION = "rules-1.1.0"
 
 _CUE_ORDER = (
     "timestamp",
@@ -142,6 +144,8 @@ def _cue(text: str) -> str | None:
 
 
 def _is_tag_list(text: str, f: Features) -> bool:
+    if text.count(",") < 2:  # fewer than three items (a fast exit, same result)
+        return False
     items = [i.strip() for i in text.split(",")]
     return (
         len(items) >= 3
@@ -159,10 +163,14 @@ def label_pieces(text: str, lang: str, pieces: list[Piece]) -> list[tuple[str, f
     counts: dict[str, int] = {}
     for t in texts:
         counts[t] = counts.get(t, 0) + 1
-    feats = []
+    repeated = []
     for i, t in enumerate(texts):
         suffix_of_previous = i > 0 and len(t) > 10 and texts[i - 1].endswith(t) and texts[i - 1] != t
-        feats.append(piece_features(t, lang, counts[t] > 1 or suffix_of_previous))
+        repeated.append(counts[t] > 1 or suffix_of_previous)
+    if FAST and texts:
+        feats = fast_features(text, lang, [p.start for p in pieces], [p.end for p in pieces], texts, repeated)
+    else:
+        feats = [piece_features(t, lang, r) for t, r in zip(texts, repeated)]
     if not feats:
         return []
     longest = max((f.n_chars for f in feats if f.prose), default=0)
@@ -189,6 +197,15 @@ def label_pieces(text: str, lang: str, pieces: list[Piece]) -> list[tuple[str, f
     return out
 
 
+def _is_menu(text: str, f: Features) -> bool:
+    """A line of section names ("প্রচ্ছদ জাতীয় রাজনীতি খেলা", "होम देश राज्य खेल") is a menu."""
+    if f.prose or f.n_words < 3:
+        return False
+    words = [w.strip("|»›>/•·,:").lower() for w in text.split()]
+    words = [w for w in words if w]
+    return sum(w in SECTION_WORDS for w in words) >= max(3, 0.6 * len(words))
+
+
 def _categorise(t: str, f: Features, zone: str, title_seen: bool, open_list: str | None) -> tuple[str, float]:
     if f.letter_share == 0:
         return "other", 0.9
@@ -196,8 +213,10 @@ def _categorise(t: str, f: Features, zone: str, title_seen: bool, open_list: str
         return f.cue, 0.9
     if _is_tag_list(t, f):
         return "tags", 0.75
-    if f.date_like and not f.prose:
-        return "timestamp", 0.75
+    if f.date_like and not f.prose and (f.n_words <= 8 or f.digit_share >= 0.12):
+        return "timestamp", 0.75  # a headline that merely mentions a date stays a headline
+    if _is_menu(t, f):
+        return "navigation", 0.75
     if open_list and (zone == "tail" or (f.headline_like and not f.prose)):
         return open_list, 0.7
     if zone == "head":
@@ -230,6 +249,8 @@ def _categorise(t: str, f: Features, zone: str, title_seen: bool, open_list: str
 
 def merge_pieces(pieces: list[Piece], labelled: list[tuple[str, float]]) -> list[Span]:
     """Merge neighbours of the same category; score is the length-weighted mean."""
+    if FAST:
+        return _merge_fast(pieces, labelled)
     spans: list[Span] = []
     weight = 0.0
     total = 0.0
@@ -248,9 +269,243 @@ def merge_pieces(pieces: list[Piece], labelled: list[tuple[str, float]]) -> list
 
 def prelabel_text(text: str, lang: str) -> list[Span]:
     """Labelled spans covering every non-whitespace character of ``text``."""
-    pieces = segment(text)
+    pieces = [_Bounds(*b) for b in segment_bounds(text)] if FAST else segment(text)
     return merge_pieces(pieces, label_pieces(text, lang, pieces))
 
 
 def prelabel_document(doc: Document) -> Document:
     return doc.with_spans(prelabel_text(doc.text, doc.lang), MODEL_VERSION)
+
+
+# --- Fast path ------------------------------------------------------------------------------
+#
+# ``fast_features`` computes the same ``Features`` for all pieces of a document at once:
+# character counts and token starts from the vectorised character flags
+# (``corpus.segment.char_flags``), stop words looked up only for tokens whose stripped length
+# can be a stop word, cue phrases with one combined regex per short piece (same order of
+# categories), and no per-character Python. ``FAST = False`` runs the reference code.
+
+FAST = True
+_Bounds = namedtuple("_Bounds", "start end line glued")
+_CLOSERS = "\"'”’»)]"
+_CUE_ALL = re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
+_CODE_ANYWHERE = re.compile(r"[{<]|function\s*\(|var\s|window\.|document\.")  # superset of _CODE
+_AGO = re.compile("আগে|पहले|ago")  # _DATE needs one of these, or a digit
+_CODE_MARKERS = ("{", "<", "function", "var", "window.", "document.")  # _CODE needs one of them
+_fast_tables: dict = {}
+
+
+_KEY_CHARS = 7  # stop words up to 7 code points are matched as packed integers
+
+
+def _stop_keys(lang: str):
+    """Sorted packed keys of ``lang``'s stop words of up to 7 code points, and the length range."""
+    if lang not in _fast_tables:
+        import numpy as np
+
+        words = STOP_WORDS[lang]
+        # packed keys need Indic-only stop words; otherwise every candidate is looked up as a string
+        packable = _KEY_CHARS if all("\u0900" <= ch <= "\u09ff" for w in words for ch in w) else 0
+        short = [w for w in words if len(w) <= packable] or ["\u0900"]  # (a key no token has: 0x1)
+        keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)
+        lengths = min(map(len, words)), max(map(len, words))
+        _fast_tables[lang] = np.array(keys, dtype=np.int64), *lengths, packable
+        _fast_tables["offsets"] = np.arange(_KEY_CHARS)
+        _fast_tables["shifts"] = np.arange(_KEY_CHARS, dtype=np.int64) * 9
+    return _fast_tables[lang]
+
+
+def _packed_counts():
+    """Low flag byte -> five 12-bit counters: alpha, space, digit, latin, sentence end."""
+    import numpy as np
+
+    table = np.zeros(256, dtype=np.uint64)
+    for value in range(256):
+        bits = [value & 1, (value >> 1) & 1, (value >> 2) & 1, (value >> 3) & 1, (value >> 6) & 1]
+        table[value] = sum(bit << (12 * k) for k, bit in enumerate(bits))
+    return table
+
+
+assert TOKEN_STRIP == ",;:'\"‘’“”()।" and _TOKEN.pattern.startswith(_segment.TOKEN_START)
+# fast_features reads the low byte of the flags bit by bit, in this order
+assert [_segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN] == [1, 2, 4, 8]
+assert [_segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT] == [16, 32, 64, 128]
+
+
+class _FastFeatures:
+    """``Features`` without dataclass overhead: same fields, same derived properties."""
+
+    __slots__ = (
+        "n_chars",
+        "n_words",
+        "n_sentences",
+        "period_end",
+        "exclaim_end",
+        "stop_density",
+        "latin_share",
+        "digit_share",
+        "letter_share",
+        "cue",
+        "repeated",
+        "date_like",
+        "prose",
+        "headline_like",
+    )
+    p_content = Features.p_content
+
+    def __init__(self, n_chars, n_words, n_sentences, period_end, exclaim_end, stop_density,
+                 latin_share, digit_share, letter_share, cue, repeated, date_like) -> None:  # fmt: skip
+        self.n_chars = n_chars
+        self.n_words = n_words
+        self.n_sentences = n_sentences
+        self.period_end = period_end
+        self.exclaim_end = exclaim_end
+        self.stop_density = stop_density
+        self.latin_share = latin_share
+        self.digit_share = digit_share
+        self.letter_share = letter_share
+        self.cue = cue
+        self.repeated = repeated
+        self.date_like = date_like
+        self.prose = Features.prose.fget(self)  # the dataclass's own properties, evaluated once
+        self.headline_like = Features.headline_like.fget(self)
+
+    def as_features(self) -> Features:
+        return Features(*(getattr(self, name) for name in self.__slots__[:12]))
+
+
+def _cue_fast(text: str, code_possible: bool) -> str | None:
+    if len(text) > 200:
+        return None
+    if "/" in text and _DESK_CODE.match(text):
+        return "attribution"
+    match = _CUE_ALL.match(text)
+    if match is not None:
+        return next(c for c in _CUE_ORDER if match.group(c) is not None)
+    if code_possible and _CODE.search(text):
+        return "other"
+    return None
+
+
+def fast_features(
+    text: str, lang: str, starts: list[int], ends: list[int], texts: list[str], repeated: list[bool]
+) -> list[_FastFeatures]:
+    """``piece_features`` of every piece ``text[starts[i]:ends[i]]`` (== ``texts[i]``), at once."""
+    import numpy as np
+
+    codes, flags = char_flags(text)
+    n = len(text)
+    p = len(starts)
+    s = np.asarray(starts, dtype=np.intp)
+    e = np.asarray(ends, dtype=np.intp)
+    low = flags.view(np.uint8)[::4]  # low byte of each flag word (little-endian)
+    # per-piece counts: five 12-bit fields summed at once (differences of a running sum)
+    running = np.zeros(n + 1, dtype=np.uint64)
+    if "packed" not in _fast_tables:
+        _fast_tables["packed"] = _packed_counts()
+    np.cumsum(_fast_tables["packed"][low], out=running[1:])
+    fields = running[e] - running[s]
+    counts = [((fields >> np.uint64(12 * k)) & np.uint64(4095)).tolist() for k in range(5)]
+    # tokens: a token-start character whose previous token-start-or-space character is a space
+    marked = np.flatnonzero(low & (_segment.F_TOKSTART | _segment.F_SPACE))
+    is_start = (low[marked] & _segment.F_TOKSTART).astype(bool)
+    after_space = np.empty_like(is_start)
+    after_space[:1] = True
+    after_space[1:] = ~is_start[:-1]
+    tokens = marked[is_start & after_space]
+    glued = np.flatnonzero((s > 0) & ~(low[s - 1] & _segment.F_SPACE).astype(bool))
+    if len(glued):  # a piece cut out of a chunk: its first token character starts a token
+        j = np.searchsorted(marked, s[glued])
+        inside = j < len(marked)
+        extra = marked[j[inside]]
+        extra = extra[(extra < e[glued[inside]]) & (low[extra] & _segment.F_TOKSTART).astype(bool)]
+        tokens = np.union1d(tokens, extra)
+    piece_of = np.searchsorted(s, tokens, side="right") - 1
+    n_words = np.bincount(piece_of, minlength=p).tolist()
+    # stop words: token.strip(TOKEN_STRIP) looked up when its ends can be a stop word's
+    stops = STOP_WORDS.get(lang, frozenset())
+    n_stops = [0] * p
+    if stops and len(tokens):
+        spaces = np.append(np.flatnonzero(low & _segment.F_SPACE), n)
+        right = np.minimum(spaces[np.searchsorted(spaces, tokens)], e[piece_of])
+        left = tokens.copy()
+        while True:  # str.strip(TOKEN_STRIP), one character per side and round
+            trail = (low[right - 1] & _segment.F_STRIP).astype(bool) & (right > left)
+            lead = (low[np.minimum(left, n - 1)] & _segment.F_STRIP).astype(bool) & (right > left)
+            if not (trail.any() or lead.any()):
+                break
+            right -= trail
+            left += lead
+        keys, shortest, longest, packable = _stop_keys(lang)
+        size = right - left
+        short = (size >= shortest) & (size <= packable)
+        # exact: the stripped token, 9 bits per code point (Indic 1..256, other 300), as an int
+        at = left[short, None] + _fast_tables["offsets"]
+        values = codes[np.minimum(at, n - 1)].astype(np.int64) - 0x08FF
+        values[(values < 1) | (values > 256)] = 300
+        values[at >= right[short, None]] = 0
+        packed = (values << _fast_tables["shifts"]).sum(axis=1)
+        found = np.searchsorted(keys, packed)
+        hit = keys[np.minimum(found, len(keys) - 1)] == packed
+        for k in piece_of[short][hit].tolist():
+            n_stops[k] += 1
+        long = (size > packable) & (size >= shortest) & (size <= longest)
+        for a, b, k in zip(left[long].tolist(), right[long].tolist(), piece_of[long].tolist()):
+            if text[a:b] in stops:
+                n_stops[k] += 1
+    code_possible = any(marker in text for marker in _CODE_MARKERS)
+    alphas, spaces_n, digits_n, latins, sentence_ends = counts
+    out = []
+    for i, t in enumerate(texts):
+        size = len(t)
+        if size > 4095:  # a 12-bit field could overflow: count directly
+            alpha, space_n = sum(ch.isalpha() for ch in t), sum(ch.isspace() for ch in t)
+            digits, latin = sum(ch.isdigit() for ch in t), sum("a" <= ch.lower() <= "z" for ch in t)
+            sentences = len(_SENTENCE_END.findall(t))
+        else:
+            alpha, space_n, digits, latin = alphas[i], spaces_n[i], digits_n[i], latins[i]
+            sentences = sentence_ends[i] if "." not in t else len(_SENTENCE_END.findall(t))
+        visible = size - space_n or 1
+        last = t.rstrip(_CLOSERS)[-1:]
+        words = n_words[i]
+        out.append(
+            _FastFeatures(
+                size,
+                words,
+                sentences,
+                last != "" and last in "।॥.",
+                last != "" and last in "!?",
+                n_stops[i] / (words or 1),
+                latin / (alpha or 1),
+                digits / visible,
+                alpha / visible,
+                _cue_fast(t, code_possible),
+                repeated[i],
+                size <= 80 and (digits > 0 or _AGO.search(t) is not None) and bool(_DATE.search(t)),
+            )
+        )
+    return out
+
+
+def _merge_fast(pieces, labelled: list[tuple[str, float]]) -> list[Span]:
+    """``merge_pieces`` with one ``Span`` per output span (same arithmetic, same rounding)."""
+    spans: list[Span] = []
+    category = None
+    start = end = 0
+    score = total = weight = 0.0
+    merged = False
+    for piece, (cat, value) in zip(pieces, labelled):
+        size = piece.end - piece.start
+        if category == cat:
+            total += value * size
+            weight += size
+            end = piece.end
+            merged = True
+            continue
+        if category is not None:
+            spans.append(Span(start, end, category, round(total / weight if merged else score, 4)))
+        category, start, end, score, merged = cat, piece.start, piece.end, value, False
+        total, weight = value * size, float(size)
+    if category is not None:
+        spans.append(Span(start, end, category, round(total / weight if merged else score, 4)))
+    return spans

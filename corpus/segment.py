@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
@@ -50,6 +51,13 @@ class Piece:
 
 def segment(text: str) -> list[Piece]:
     """All pieces of ``text`` in order; together they cover every non-whitespace character."""
+    if FAST:
+        return [Piece(*bounds) for bounds in segment_bounds(text)]
+    return segment_reference(text)
+
+
+def segment_reference(text: str) -> list[Piece]:
+    """The reference segmenter (one pass of every rule over every line); ``segment`` equals it."""
     vocabulary = Counter(_WORD.findall(text))
     pieces: list[Piece] = []
     offset = 0
@@ -106,3 +114,207 @@ def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
                 cuts.append(match.start() + i)
                 break
     return cuts
+
+
+# --- Fast path ------------------------------------------------------------------------------
+#
+# Most lines have no cut at all. A line can only have one if a cheap document-wide pattern
+# (a superset of the rule) matches inside it, or if it holds a once-seen long word with a
+# valid split, so only those lines go through ``_cuts_in_line``; the others are one trimmed
+# piece. The vocabulary only needs words of five or more code points (``_compound_cuts``
+# reads counts of words >= 10 and the presence of halves >= 5), so only those are counted.
+
+FAST = True
+_WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
+_PREFILTERS = (
+    re.compile(rf"[{_TERMINATORS}.](?=[{INDIC_LETTER}A-Za-z])"),  # _GLUE_AFTER_TERMINATOR
+    re.compile(rf"[A-Z](?<=[a-z{INDIC_LETTER}][A-Z])[a-z]"),  # _INDIC_THEN_LATIN_CAP, _CAMEL_KICKER
+    re.compile(r"\([A-Za-z][A-Za-z &-]{2,60}\)"),  # _TRAILING_LATIN_TAG
+    re.compile(lexicon.BYLINE_PREFIX.pattern, lexicon.BYLINE_PREFIX.flags | re.MULTILINE),
+    lexicon.INLINE_CUE,
+)
+
+
+def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
+    """``(start, end, line, glued)`` of every piece, exactly as ``segment_reference`` cuts them."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    candidates = _candidate_lines(text, starts)
+    vocabulary = Counter(_WORD5.findall(text))
+    for word, count in vocabulary.items():
+        if count == 1 and len(word) >= 2 * _MIN_HALF and _splits(word, vocabulary):
+            found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
+            if found:
+                candidates.add(bisect_right(starts, found.start()) - 1)
+    out: list[tuple[int, int, int, bool]] = []
+    for number, line in enumerate(lines):
+        offset = starts[number]
+        if number in candidates:
+            cuts = sorted(set(_cuts_in_line(line, vocabulary)))
+            if cuts:
+                bounds = [0, *cuts, len(line)]
+                for left, right in zip(bounds, bounds[1:]):
+                    start, end = _trim(line, left, right)
+                    if start < end:
+                        out.append((offset + start, offset + end, number, True))
+                continue
+        stripped = line.strip()
+        if stripped:
+            start = len(line) - len(line.lstrip())
+            out.append((offset + start, offset + start + len(stripped), number, False))
+    return out
+
+
+def _candidate_lines(text: str, starts: list[int]) -> set[int]:
+    """Lines in which some prefilter matches (every line where a rule could cut is among them)."""
+    found: set[int] = set()
+    last = len(starts) - 2
+    for pattern in _PREFILTERS:
+        pos = 0
+        while (match := pattern.search(text, pos)) is not None:
+            number = bisect_right(starts, match.start()) - 1
+            found.add(number)
+            if number >= last:
+                break
+            pos = starts[number + 1]
+    return found
+
+
+def _splits(word: str, vocabulary: Counter[str]) -> bool:
+    for i in range(_MIN_HALF, len(word) - _MIN_HALF + 1):
+        head, tail = word[:i], word[i:]
+        if head[-1] in _VIRAMAS or unicodedata.category(tail[0]) != "Lo":
+            continue
+        if vocabulary[head] and vocabulary[tail]:
+            return True
+    return False
+
+
+# --- Character classes, vectorised ----------------------------------------------------------
+#
+# The fast paths (here, in ``corpus.prelabel`` and ``corpus.ingest``) work on a text's code
+# points as a numpy array and one flag word per code point, looked up in a table built
+# lazily, 256 code points at a time, from the *same* Python predicates the reference code
+# uses (``str.isalpha``, ``str.isspace``, ``unicodedata`` ...), so a flag can never disagree
+# with the reference. numpy is imported on first use only.
+
+F_ALPHA = 1 << 0  # str.isalpha
+F_SPACE = 1 << 1  # str.isspace (= regex \s)
+F_DIGIT = 1 << 2  # str.isdigit
+F_LATIN = 1 << 3  # "a" <= ch.lower() <= "z"
+F_TOKSTART = 1 << 4  # first character of a pre-labeler token
+F_STRIP = 1 << 5  # stripped from tokens before the stop-word lookup
+F_SENT = 1 << 6  # ! ? । ॥
+F_DOT = 1 << 7  # .
+F_CONTROL = 1 << 9  # a control character that scraped text never has (ingest.check_text)
+F_NFC_UNSAFE = 1 << 10  # NFC may change it, or outside the blocks whose NFC behaviour is listed
+# NFC can only change a pair of "safe" neighbours through one of three roles: left role k
+# (bit 16 + k) followed by right role k (bit 19 + k). 0: composition (X + nukta, X + AA/AU
+# length mark); 1: a decomposable character followed by a mark; 2: two combining marks
+# (reordered if their classes descend).
+F_NFC_ROLES = 16
+
+TOKEN_START = rf"[{INDIC_LETTER}A-Za-z0-9০-৯०-९]"
+TOKEN_STRIP = ",;:'\"‘’“”()।"
+_TEXT_CONTROLS = "\n\r\t\f\v"
+_UNBUILT = 0xFFFFFFFF  # table entry not computed yet (no real flag word has every bit set)
+# Blocks whose characters' NFC behaviour the flags capture; anything else is "unsafe".
+_NFC_BLOCKS = ((0x0000, 0x00FF), (0x0900, 0x09FF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2190, 0x27BF))
+_NFC_BLOCKS += ((0x1F000, 0x1FAFF),)
+# Second halves of canonical compositions among those blocks (checked against all of Unicode
+# by tests/test_bench.py): nukta, Bengali AA and AU length marks.
+_NFC_SECOND = "\u093c\u09be\u09d7"
+
+
+class _CharTable:
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.np = np
+        self.flags = np.full(0x110000, _UNBUILT, dtype=np.uint32)
+        self.token_start = re.compile(TOKEN_START)
+
+    def _flags_of(self, ch: str) -> int:
+        cp = ord(ch)
+        f = 0
+        if ch.isalpha():
+            f |= F_ALPHA
+        if ch.isspace():
+            f |= F_SPACE
+        if ch.isdigit():
+            f |= F_DIGIT
+        if "a" <= ch.lower() <= "z":
+            f |= F_LATIN
+        if self.token_start.match(ch):
+            f |= F_TOKSTART
+        if ch in TOKEN_STRIP:
+            f |= F_STRIP
+        if ch in _TERMINATORS:
+            f |= F_SENT
+        if ch == ".":
+            f |= F_DOT
+        if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS:
+            f |= F_CONTROL
+        listed = any(lo <= cp <= hi for lo, hi in _NFC_BLOCKS)
+        if not listed or unicodedata.normalize("NFC", ch) != ch:
+            f |= F_NFC_UNSAFE
+        decomposition = unicodedata.decomposition(ch)
+        combining = unicodedata.combining(ch) > 0
+        composes = any(len(unicodedata.normalize("NFC", ch + s)) == 1 for s in _NFC_SECOND)
+        left = (composes, bool(decomposition) and not decomposition.startswith("<"), combining)
+        right = (ch in _NFC_SECOND, combining or ch in _NFC_SECOND, combining)
+        for k in range(3):
+            f |= (left[k] << (F_NFC_ROLES + k)) | (right[k] << (F_NFC_ROLES + 3 + k))
+        return f
+
+    def lookup(self, text: str):
+        np = self.np
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        flags = self.flags[codes]
+        if len(flags) and flags.max() == _UNBUILT:  # first time a block is seen: build it
+            for block in np.unique(codes[flags == _UNBUILT] >> 8).tolist():
+                base = block << 8
+                self.flags[base : base + 256] = [self._flags_of(chr(cp)) for cp in range(base, base + 256)]
+            flags = self.flags[codes]
+        return codes, flags
+
+
+_char_table: _CharTable | None = None
+_recent: list[tuple[str, object, object]] = []
+
+
+def char_flags(text: str):
+    """``(codes, flags)`` numpy arrays of ``text`` (cached for the last few texts, by identity)."""
+    global _char_table
+    for cached, codes, flags in _recent:
+        if cached is text:
+            return codes, flags
+    if _char_table is None:
+        _char_table = _CharTable()
+    codes, flags = _char_table.lookup(text)
+    _recent.insert(0, (text, codes, flags))
+    del _recent[4:]
+    return codes, flags
+
+
+def nfc_unchanged(text: str) -> bool:
+    """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
+    _, flags = char_flags(text)
+    if (flags & F_NFC_UNSAFE).any():
+        return False
+    roles = (flags[:-1] >> F_NFC_ROLES) & (flags[1:] >> (F_NFC_ROLES + 3)) & 7
+    if not roles.any():
+        return True
+    if (roles & 3).any():
+        return False
+    # only pairs of combining marks: NFC reorders them if their combining classes descend
+    ccc = unicodedata.combining
+    return all(ccc(text[i]) <= ccc(text[i + 1]) for i in roles.nonzero()[0].tolist())
+
+
+def control_count(text: str) -> int:
+    """Number of control characters other than line breaks and tabs (as ``ingest.check_text``)."""
+    _, flags = char_flags(text)
+    return int((flags & F_CONTROL).astype(bool).sum())

@@ -42,7 +42,7 @@ def test_glued_pieces_split_at_the_exact_character(prefix: str, glued: str):
     doc = seed(prefix)
     left, right = glued.split("|")
     at = doc.text.index(left + right) + len(left)
-    assert at in boundaries(doc.text), f"no piece starts at {doc.text[at:at + 20]!r}"
+    assert at in boundaries(doc.text), f"no piece starts at {doc.text[at : at + 20]!r}"
 
 
 def test_ordinary_words_and_names_are_not_split():
@@ -106,8 +106,10 @@ def test_prelabel_cli_writes_one_line_per_document_in_input_order(tmp_path: Path
     source = tmp_path / "in.jsonl"
     order = [4, 0, 3, 1, 2]
     source.write_text(
-        "".join(json.dumps({"id": f"doc-{i}", "text": docs[i].text, "url": "u"}, ensure_ascii=False) + "\n"
-                for i in order),
+        "".join(
+            json.dumps({"id": f"doc-{i}", "text": docs[i].text, "url": "u"}, ensure_ascii=False) + "\n"
+            for i in order
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
@@ -153,3 +155,26 @@ def test_prelabel_streams_its_input(tmp_path: Path):
     got_first.set()
     assert [d.doc_id for d in items] == ["b"]
     thread.join(timeout=5)
+
+
+def test_a_menu_without_separators_is_navigation_and_the_headline_stays_the_title():
+    page = (
+        "প্রচ্ছদ জাতীয় রাজনীতি অর্থনীতি খেলা বিনোদন\n"
+        "১ ডিসেম্বর থেকে মেট্রোরেলের নতুন ভাড়া কার্যকর হবে ঢাকায়\n"
+        "নিজস্ব সংবাদদাতা, জলপাইগুড়ি: আজ সকালে শহরের প্রধান সড়কে যানজট দেখা দেয়। পুলিশ জানিয়েছে, "
+        "একটি ট্রাক বিকল হয়ে যাওয়ায় এই সমস্যা হয় এবং দুই ঘণ্টা পর যান চলাচল স্বাভাবিক হয়।"
+    )
+    spans = prelabel_text(page, "bn")
+    assert [(s.category, page[s.start : s.end].split()[0]) for s in spans] == [
+        ("navigation", "প্রচ্ছদ"),
+        ("title", "১"),
+        ("attribution", "নিজস্ব"),
+        ("body", "আজ"),
+    ]
+
+
+def test_a_hindi_menu_line_is_navigation():
+    page = "होम देश दुनिया राज्य खेल मनोरंजन\n17 फरवरी से बदलेंगे बैंक के नियम, ग्राहकों पर होगा असर\n" + (
+        "संवाददाता, लखनऊ। शहर में आज सुबह भारी बारिश हुई। मौसम विभाग ने कहा कि अगले दो दिन और बारिश होगी और लोग सावधान रहें।"
+    )
+    assert [s.category for s in prelabel_text(page, "hi")] == ["navigation", "title", "attribution", "body"]

@@ -1,0 +1,571 @@
+"""Streaming: pre-label and build releases from corpora too large for memory, on all cores.
+
+Two entry points:
+
+* ``prelabel_lines`` — what ``corpus prelabel`` runs: input records → JSON lines, in input
+  order, one batch in flight per worker. Output is byte-identical for any ``--workers``.
+* ``stream_build`` — what ``corpus stream-build`` runs: ingest → segment → pre-label →
+  validate → Parquet, batch by batch (Arrow record batches, one row group per batch and
+  split), with bounded memory. Each batch is validated with the release's own pandera
+  schemas (``corpus.validate.validate_tables``); the checks that need the whole corpus
+  (``doc_id`` unique, exact duplicate texts kept once) use 8-byte digests: about 16 bytes per
+  document (a sorted numpy array plus a small set), i.e. ~16 MB per million documents. A
+  64-bit collision would report a false duplicate; at 10^6 documents its probability is ~3e-8.
+
+A streamed release is a valid Hugging Face dataset folder (Parquet per config and split
+with the same Arrow schema and ``datasets`` features as ``corpus build``, a card, a manifest
+with the sha256 of every file), but it is written in *input order* and sharded
+(``train-00000-of-00003.parquet``), because a bounded-memory build cannot sort. It is meant
+for large (e.g. crawled or synthetic) corpora; the committed releases are made by
+``corpus build`` (sorted, small, byte-reproducible from the seeds).
+
+This module does not import pandas/pyarrow at import time: ``corpus prelabel`` stays light.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import warnings
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.document import Document
+from corpus.ingest import Problem, input_files, make_document, read_records
+from corpus.labels import CATEGORY_NAMES, SPLITS
+from corpus.langid import LanguageError
+from corpus.prelabel import prelabel_document
+
+DEFAULT_BATCH = 500
+SHARD_DOCS = 100_000  # documents per Parquet file and split before a new shard starts
+
+
+# --- Worker pool -----------------------------------------------------------------------------
+
+
+def _pool(workers: int):
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
+
+
+def _ordered_map(func: Callable, batches: Iterable, workers: int) -> Iterator:
+    """``map(func, batches)`` in order; with workers, at most ``2 * workers`` batches in flight."""
+    if workers <= 1:
+        yield from map(func, batches)
+        return
+    with _pool(workers) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(func, (batch,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _display_root(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
+
+
+def _document(record: dict) -> Document | Problem:
+    """``read_documents``' step from a raw record to a ``Document`` (language detected)."""
+    origin = record.pop("origin")
+    try:
+        return make_document(**record)
+    except LanguageError as err:
+        return Problem(origin, str(err))
+
+
+# --- corpus prelabel -------------------------------------------------------------------------
+
+
+class _PrelabelBatch:
+    """Picklable worker task: records → JSON lines via ``serialise`` (``cli.prelabel_record``)."""
+
+    def __init__(self, serialise: Callable[[Document], dict]):
+        self.serialise = serialise
+
+    def __call__(self, batch: list) -> list:
+        out: list = []
+        for item in batch:
+            if not isinstance(item, Problem):
+                item = _document(item)
+            if isinstance(item, Problem):
+                out.append(item)
+            else:
+                out.append(json.dumps(self.serialise(prelabel_document(item)), ensure_ascii=False))
+        return out
+
+
+def prelabel_lines(
+    path: Path, serialise: Callable[[Document], dict], workers: int = 1, batch_size: int = DEFAULT_BATCH
+) -> Iterator[str | Problem]:
+    """Each input document's JSON line (or its ``Problem``), in input order.
+
+    Same result as ``corpus.pipeline.iter_prelabelled`` (``read_documents`` without dedupe,
+    then ``prelabel_document``) for any number of ``workers``; records are read and
+    normalised in this process, languages and pre-labels computed in the workers.
+    """
+    records = read_records(path, _display_root(path))
+    task = _PrelabelBatch(serialise)
+    for lines in _ordered_map(task, _batches(records, batch_size), workers):
+        yield from lines
+
+
+# --- corpus stream-build ---------------------------------------------------------------------
+
+
+def _non_whitespace(text: str) -> int:
+    """``sum(not ch.isspace() for ch in text)``, in C: ``str.split()`` splits on ``isspace``."""
+    return len("".join(text.split()))
+
+
+@contextmanager
+def fast_validation():
+    """Run ``validate_tables`` with the same checks, faster: coverage counted by ``str.split``
+    (``corpus.validate._non_whitespace`` swapped for an exact C-speed twin) and string
+    columns as Python objects (pandas' Arrow strings are slow to iterate in the row checks).
+    """
+    import pandas as pd
+
+    import corpus.validate as validate
+
+    original = validate._non_whitespace
+    validate._non_whitespace = _non_whitespace
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                strings = pd.option_context("future.infer_string", False)
+            except Exception:  # pandas without the option: keep its default
+                strings = nullcontext()
+            with strings:
+                yield
+    finally:
+        validate._non_whitespace = original
+
+
+@dataclass
+class _BatchResult:
+    items: list  # Problem | (origin, doc_id, text digest, id digest, split, lang, stats)
+    tables: dict  # {split: (documents Arrow table, spans Arrow table)}
+    violations: list[str] = field(default_factory=list)
+
+
+def _digest(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _doc_stats(doc: Document) -> tuple:
+    per_category = [0] * len(CATEGORY_NAMES)
+    content = boilerplate = 0
+    for span in doc.spans:
+        per_category[CATEGORY_NAMES.index(span.category)] += 1
+        if span.label == "content":
+            content += span.end - span.start
+        else:
+            boilerplate += span.end - span.start
+    return tuple(per_category), content, boilerplate
+
+
+def build_batch(batch: list) -> _BatchResult:
+    """Worker task: raw records → validated Arrow tables per split (one batch of the stream)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from corpus.release import _encode_labels, document_rows, span_rows, split_of
+    from corpus.schema import TABLES, hf_features
+    from corpus.validate import SchemaViolation, validate_tables
+
+    items: list = []
+    by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
+    for item in batch:
+        origin = item.origin if isinstance(item, Problem) else item["origin"]
+        if not isinstance(item, Problem):
+            item = _document(item)
+        if isinstance(item, Problem):
+            items.append(item)
+            continue
+        doc = prelabel_document(item)
+        split = split_of(doc.doc_id)
+        by_split[split].append(doc)
+        text_digest = int(doc.text_sha256[:16], 16)
+        stats = _doc_stats(doc)
+        id_digest = _digest(doc.doc_id)
+        items.append((origin, doc.doc_id, text_digest, id_digest, split, doc.lang, len(doc.spans), stats))
+    docs = [d for s in SPLITS for d in by_split[s]]
+    result = _BatchResult(items, {})
+    if not docs:
+        return result
+    with fast_validation():
+        documents = pd.DataFrame(document_rows(docs), columns=[c.name for c in TABLES["documents"]])
+        spans = pd.DataFrame(span_rows(docs), columns=[c.name for c in TABLES["spans"]])
+        try:
+            validate_tables(documents, spans)
+        except SchemaViolation as err:
+            result.violations = err.lines
+            return result
+    schemas = {t: hf_features(t).arrow_schema for t in ("documents", "spans")}
+    for split, members in by_split.items():
+        if members:
+            result.tables[split] = tuple(
+                pa.Table.from_pylist([_encode_labels(r) for r in make(members)], schema=schemas[t])
+                for t, make in (("documents", document_rows), ("spans", span_rows))
+            )
+    return result
+
+
+class DigestSet:
+    """Exact membership of 64-bit digests in ~8 bytes each (sorted numpy array + recent set)."""
+
+    def __init__(self, merge_every: int = 1 << 16):
+        import numpy as np
+
+        self.np = np
+        self.sorted = np.empty(0, dtype=np.uint64)
+        self.recent: set[int] = set()
+        self.merge_every = merge_every
+
+    def __len__(self) -> int:
+        return len(self.sorted) + len(self.recent)
+
+    def __contains__(self, value: int) -> bool:
+        if value in self.recent:
+            return True
+        i = int(self.sorted.searchsorted(self.np.uint64(value)))
+        return i < len(self.sorted) and int(self.sorted[i]) == value
+
+    def add(self, value: int) -> None:
+        self.recent.add(value)
+        if len(self.recent) >= self.merge_every:
+            merged = self.np.fromiter(self.recent, dtype=self.np.uint64, count=len(self.recent))
+            self.sorted = self.np.union1d(self.sorted, merged)
+            self.recent = set()
+
+
+class StreamError(RuntimeError):
+    """The streamed release cannot be written; ``lines`` name the documents and rules."""
+
+    def __init__(self, message: str, lines: list[str] | None = None):
+        super().__init__(message)
+        self.lines = lines or []
+
+
+@dataclass
+class StreamReport:
+    path: Path
+    version: str
+    documents: int
+    problems: int
+    rows: dict[str, dict[str, int]]
+    seconds: float
+    peak_rss_mb: float = 0.0
+
+
+class _Split:
+    """Parquet shards of one config and split, written row group by row group."""
+
+    def __init__(self, root: Path, table: str, split: str, compression_level: int):
+        self.root, self.table, self.split = root, table, split
+        self.level = compression_level
+        self.writer = None
+        self.shards: list[Path] = []
+        self.shard_docs = 0
+        self.rows = 0
+        self.nbytes = 0
+
+    def write(self, arrow, documents: int) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None or self.shard_docs >= SHARD_DOCS:
+            self.close()
+            path = self.root / self.table / f".{self.split}-{len(self.shards):05d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(
+                path, arrow.schema, compression="zstd", compression_level=self.level, write_statistics=True
+            )
+            self.shards.append(path)
+            self.shard_docs = 0
+        self.writer.write_table(arrow)
+        self.shard_docs += documents
+        self.rows += arrow.num_rows
+        self.nbytes += arrow.nbytes
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def finish(self) -> list[str]:
+        """Rename the shards to ``split-0000k-of-0000n.parquet``; their paths, relative."""
+        self.close()
+        names = []
+        for k, path in enumerate(self.shards):
+            final = path.with_name(f"{self.split}-{k:05d}-of-{len(self.shards):05d}.parquet")
+            path.rename(final)
+            names.append(final.relative_to(self.root).as_posix())
+        return names
+
+
+def _input_hashes(path: Path) -> list[dict]:
+    """sha256 of each regular input file (a pipe cannot be read twice: recorded as null)."""
+    out = []
+    for file in input_files(path):
+        entry: dict = {"file": file.name, "sha256": None}
+        if file.is_file():
+            digest = hashlib.sha256()
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            entry["sha256"] = digest.hexdigest()
+        out.append(entry)
+    return out
+
+
+def stream_build(
+    input: Path,
+    releases: Path,
+    version: str,
+    workers: int = 1,
+    batch_size: int = DEFAULT_BATCH,
+    compression_level: int = 3,
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+    on_problem: Callable[[Problem], None] = lambda p: None,
+    hash_inputs: bool = True,
+) -> StreamReport:
+    """Stream ``input`` (JSONL file(s) or .txt folder) into ``releases/v<version>/``.
+
+    Written through a temporary folder and renamed into place; an existing release is
+    never touched. Problems are passed to ``on_problem`` as they occur (not kept).
+    """
+    from corpus.release import ReleaseError, file_sha256, parse_version
+
+    parse_version(version)
+    target = releases / f"v{version}"
+    if target.exists():
+        raise ReleaseError(f"{target}: release v{version} already exists; releases are immutable")
+    input_files(input)  # names the input when it does not exist
+    releases.mkdir(parents=True, exist_ok=True)
+    tmp = releases / f".tmp-stream-v{version}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    started = time.perf_counter()
+    try:
+        report = _stream_into(
+            input, tmp, version, workers, batch_size, compression_level, progress, on_problem, hash_inputs
+        )
+        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
+        manifest["files"] = {
+            rel: {"sha256": file_sha256(tmp / rel), "bytes": (tmp / rel).stat().st_size}
+            for rel in files
+            if rel != "manifest.json"
+        }
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    report.path = target
+    report.seconds = time.perf_counter() - started
+    report.peak_rss_mb = peak_rss_mb()
+    return report
+
+
+def _stream_into(
+    input: Path,
+    root: Path,
+    version: str,
+    workers: int,
+    batch_size: int,
+    level: int,
+    progress: Callable[[Iterable], Iterable],
+    on_problem: Callable[[Problem], None],
+    hash_inputs: bool,
+) -> StreamReport:
+    import pyarrow as pa
+
+    from corpus.card import yaml_header
+    from corpus.labels import label_set_hash
+    from corpus.prelabel import MODEL_VERSION
+    from corpus.release import _package_versions
+    from corpus.schema import SCHEMA_VERSION
+
+    writers = {(t, s): _Split(root, t, s, level) for t in ("documents", "spans") for s in SPLITS}
+    texts, ids = DigestSet(), DigestSet()
+    totals = {"documents": 0, "problems": 0}
+    per_lang: Counter = Counter()
+    per_lang_category: Counter = Counter()
+    chars: Counter = Counter()
+
+    def documents() -> Iterator[None]:
+        records = read_records(input, _display_root(input))
+        for result in _ordered_map(build_batch, _batches(records, batch_size), workers):
+            if result.violations:
+                raise StreamError(f"{len(result.violations)} schema violation(s)", result.violations)
+            keep: dict[str, list[bool]] = {s: [] for s in SPLITS}
+            n_spans: dict[str, list[int]] = {s: [] for s in SPLITS}
+            for item in result.items:
+                if isinstance(item, Problem):
+                    totals["problems"] += 1
+                    on_problem(item)
+                    continue
+                origin, doc_id, text_digest, id_digest, split, lang, spans, stats = item
+                n_spans[split].append(spans)
+                problem = None
+                if text_digest in texts:
+                    problem = "duplicate of an earlier document (same normalised text); kept once"
+                elif id_digest in ids:
+                    problem = f"duplicate id {doc_id!r} (also an earlier document); skipped"
+                keep[split].append(problem is None)
+                if problem is not None:
+                    totals["problems"] += 1
+                    on_problem(Problem(origin, problem))
+                    continue
+                texts.add(text_digest)
+                ids.add(id_digest)
+                totals["documents"] += 1
+                categories, content, boiler = stats
+                per_lang[lang] += 1
+                for k, n in enumerate(categories):
+                    if n:
+                        per_lang_category[(lang, CATEGORY_NAMES[k])] += n
+                chars[(lang, "content")] += content
+                chars[(lang, "boilerplate")] += boiler
+                yield None
+            for split, (docs_table, spans_table) in result.tables.items():
+                if not all(keep[split]):
+                    mask = keep[split]
+                    docs_table = docs_table.filter(pa.array(mask))
+                    spans_table = spans_table.filter(
+                        pa.array([k for k, n in zip(mask, n_spans[split]) for _ in range(n)], pa.bool_())
+                    )
+                if docs_table.num_rows:
+                    writers[("documents", split)].write(docs_table, docs_table.num_rows)
+                    writers[("spans", split)].write(spans_table, docs_table.num_rows)
+
+    for _ in progress(documents()):
+        pass
+    if totals["documents"] == 0:
+        raise StreamError(f"{input}: no usable documents, nothing written")
+
+    rows: dict[str, dict[str, int]] = {"documents": {}, "spans": {}}
+    nbytes: dict[str, dict[str, int]] = {"documents": {}, "spans": {}}
+    data_files: dict[str, dict[str, str]] = {"documents": {}, "spans": {}}
+    shards: dict[str, list[str]] = {}
+    for (table, split), writer in writers.items():
+        names = writer.finish()
+        if names:
+            rows[table][split] = writer.rows
+            nbytes[table][split] = writer.nbytes
+            data_files[table][split] = f"{table}/{split}-*.parquet"
+            shards[f"{table}/{split}"] = names
+    langs = sorted(per_lang)
+    context = {
+        "documents": _LangSummary(totals["documents"], langs),
+        "data_files": data_files,
+        "num_bytes": nbytes,
+        "rows": rows,
+    }
+    (root / "README.md").write_text(
+        yaml_header(context) + "\n" + _card_body(version, totals, rows, per_lang, per_lang_category, chars),
+        encoding="utf-8",
+    )
+    manifest = {
+        "name": "chhanni-stream",
+        "version": version,
+        "schema_version": SCHEMA_VERSION,
+        "label_set_hash": label_set_hash(),
+        "model_versions": [MODEL_VERSION],
+        "build": {
+            "kind": "stream",
+            "ordering": "input order within each split",
+            "problems": totals["problems"],
+            "shards": shards,
+        },
+        "inputs": {"records": _input_hashes(input) if hash_inputs else []},
+        "rows": rows,
+        "package_versions": _package_versions(),
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return StreamReport(root, version, totals["documents"], totals["problems"], rows, 0.0)
+
+
+class _LangSummary:
+    """Stands in for the document list in ``card.yaml_header``: a length and the languages."""
+
+    def __init__(self, n: int, langs: list[str]):
+        from types import SimpleNamespace
+
+        self.n = n
+        self.docs = [SimpleNamespace(lang=lang) for lang in langs]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        return iter(self.docs)
+
+
+def _card_body(version, totals, rows, per_lang, per_lang_category, chars) -> str:
+    langs = sorted(per_lang)
+    lines = [
+        f"# Chhanni streamed build v{version}",
+        "",
+        "Built by `corpus stream-build`: pre-labels only (`label_source = model`), validated batch by batch",
+        "against the data contract, in input order within each split (not sorted), sharded Parquet.",
+        "This is a large-corpus build, not one of the committed, byte-reproducible releases",
+        "(`corpus build`). If the input came from `bench/make_corpus.py` it is SYNTHETIC.",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        f'docs = load_dataset("path/to/v{version}", "documents")',
+        "```",
+        "",
+        f"Documents: {totals['documents']:,}; inputs skipped with a problem: {totals['problems']:,}.",
+        "",
+        "| config | " + " | ".join(s for s in SPLITS if s in rows["documents"]) + " |",
+        "|---|" + "---|" * len(rows["documents"]),
+    ]
+    for table in ("documents", "spans"):
+        counts = [f"{rows[table][s]:,}" for s in SPLITS if s in rows[table]]
+        lines.append(f"| {table} | " + " | ".join(counts) + " |")
+    lines += ["", "| category | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
+    for name in CATEGORY_NAMES:
+        counts = [f"{per_lang_category[(lang, name)]:,}" for lang in langs]
+        lines.append(f"| `{name}` | " + " | ".join(counts) + " |")
+    lines += ["", "| language | documents | content chars | boilerplate chars |", "|---|---|---|---|"]
+    for lang in langs:
+        content, boilerplate = chars[(lang, "content")], chars[(lang, "boilerplate")]
+        lines.append(f"| {lang} | {per_lang[lang]:,} | {content:,} | {boilerplate:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process and its (finished) workers, in MiB."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024

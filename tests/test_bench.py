@@ -1,0 +1,154 @@
+"""The benchmark corpus and scripts, and the fast paths they measure: same results as the reference."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from corpus import langid, prelabel, segment
+from corpus.ingest import read_documents, read_records
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import make_corpus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> list[str]:
+    """150 synthetic articles, normalised as ingest stores them, plus the seeds."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    make_corpus.write_shards(150, folder, seed=11, shard_size=100)
+    texts = [r["text"] for r in read_records(folder)]
+    return texts + [d.text for d in read_documents(ROOT / "seeds")]
+
+
+def test_synthetic_corpus_is_deterministic_marked_and_seed_sized(tmp_path: Path):
+    first = [make_corpus.make_article(i, seed=5) for i in range(60)]
+    assert first == list(make_corpus.iter_articles(60, seed=5))
+    assert first[40:] == list(make_corpus.iter_articles(20, seed=5, start=40))  # any slice, any order
+    assert first != [make_corpus.make_article(i, seed=6) for i in range(60)]
+    assert all(r["source"] == "synthetic" and r["id"].startswith("synthetic-5-") for r in first)
+    assert all(r["url"].startswith("https://synthetic.invalid/") for r in first)
+    paths = make_corpus.write_shards(60, tmp_path, seed=5, shard_size=25)
+    assert [p.name for p in paths] == [
+        "synthetic-00000.jsonl",
+        "synthetic-00001.jsonl",
+        "synthetic-00002.jsonl",
+    ]
+    assert [json.loads(line) for p in paths for line in p.read_text(encoding="utf-8").splitlines()] == first
+    pools = make_corpus.load_pools()
+    sizes = [len(r["text"].encode("utf-8")) for r in make_corpus.iter_articles(300, seed=5)]
+    assert 0.6 < statistics.median(sizes) / statistics.median(pools.sizes) < 1.6
+    langs = [r["url"].split("/")[3] for r in make_corpus.iter_articles(300, seed=5)]
+    assert 0.1 < langs.count("hi") / len(langs) < 0.35  # the seeds' share of Hindi is 1 in 5
+    assert "<p>" in make_corpus.to_html(first[0]["text"])
+
+
+@pytest.mark.slow
+def test_fast_paths_equal_the_reference_paths(synthetic: list[str]):
+    """Language id, segmentation and pre-labels: fast path == reference path, document by document."""
+    langs = [langid.detect_language(t) for t in synthetic]
+    assert langs == [langid.detect_language_reference(t) for t in synthetic]
+    assert sum(langid._fast_detect(t) is not None for t in synthetic) >= 0.95 * len(synthetic)
+    fast = [prelabel.prelabel_text(t, lang) for t, (lang, _) in zip(synthetic, langs)]
+    pieces = [segment.segment(t) for t in synthetic]
+    segment.FAST = prelabel.FAST = False
+    try:
+        assert [segment.segment(t) for t in synthetic] == pieces
+        assert [prelabel.prelabel_text(t, lang) for t, (lang, _) in zip(synthetic, langs)] == fast
+    finally:
+        segment.FAST = prelabel.FAST = True
+
+
+def test_normalisation_and_control_checks_equal_unicodedata(synthetic: list[str]):
+    odd = [
+        "e\u0301",
+        "क़",
+        "ড়",
+        "\u09c7\u09be",
+        "न\u093c",
+        "\u2000x",
+        "x\u0952\u093c",
+        "\ufeffa\r\nb",
+        "a\x00b\x1f\x85",
+    ]
+    for text in synthetic + odd:
+        assert segment.nfc_unchanged(text) <= (unicodedata.normalize("NFC", text) == text)
+        assert segment.control_count(text) == sum(
+            1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f\v"
+        )
+    assert all(segment.nfc_unchanged(t) for t in synthetic)  # the fast check accepts real text
+    # every pair of characters from the Bengali and Devanagari blocks and Latin-1
+    chars = [chr(c) for c in [*range(0x20, 0x100), *range(0x900, 0xA00)]]
+    for a in chars[::3]:
+        for b in chars:
+            if segment.nfc_unchanged(a + b):
+                assert unicodedata.normalize("NFC", a + b) == a + b, (a, b)
+
+
+@pytest.mark.slow
+def test_facts_the_fast_paths_rely_on():
+    """Checked against the installed langdetect profiles and this Python's Unicode database."""
+    factory = langid._detector_factory()
+    langs, grams = factory.langlist, factory.word_lang_prob_map
+    script = {
+        langs[i]
+        for g, v in grams.items()
+        if any("\u0900" <= ch <= "\u09ff" for ch in g)
+        for i, p in enumerate(v)
+        if p > 0
+    }
+    assert script == set(langid._SCRIPT_PROFILES)
+    profile_chars = {ch for g in grams for ch in g}
+    inert = [chr(c) for lo, hi in langid._INERT_RANGES for c in range(lo, hi + 1)]
+    assert not profile_chars & set(inert) and not any(ch.isupper() for ch in inert)
+    assert langid._get_tables() is not None and langid.FAST_PATH
+    seconds = set()
+    for cp in range(0x110000):
+        decomposition = unicodedata.decomposition(chr(cp))
+        if decomposition and not decomposition.startswith("<") and len(decomposition.split()) == 2:
+            first, second = (chr(int(x, 16)) for x in decomposition.split())
+            if unicodedata.normalize("NFC", first + second) == chr(cp):
+                if any(lo <= ord(second) <= hi for lo, hi in segment._NFC_BLOCKS):
+                    seconds.add(second)
+    assert seconds == set(segment._NFC_SECOND)
+
+
+@pytest.mark.slow
+def test_bench_smoke_run_writes_the_table(tmp_path: Path):
+    import run
+
+    output = tmp_path / "results.md"
+    assert run.main(["--quick", "--work-dir", str(tmp_path / "work"), "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    for row in (
+        "`corpus prelabel` (whole process",
+        "jusText",
+        "trafilatura",
+        "C4/FineWeb",
+        "langdetect",
+        "pyarrow",
+    ):
+        assert row in report
+    assert "byte-identical to 1 worker: prelabel True, build Parquet True" in report
+    assert "identical to langdetect on the 20 checked: True" in report
+    assert "| 200 |" in report and "| 400 |" in report and "`load_dataset`" in report
+
+
+def test_fast_features_follow_any_stop_word_list(synthetic: list[str], monkeypatch):
+    """Stop words that cannot be packed (Latin, long) take the string path: still exact."""
+    words = {"bn": frozenset({"এবং", "ও", "OpenAI", "মাইক্রোসফটের", "the"}), "hi": frozenset({"और", "AI"})}
+    monkeypatch.setattr(prelabel, "STOP_WORDS", words)
+    monkeypatch.setattr(prelabel, "_fast_tables", {})
+    texts = synthetic[:25] + synthetic[-5:]
+    langs = [langid.detect_language(t)[0] for t in texts]
+    fast = [prelabel.prelabel_text(t, lang) for t, lang in zip(texts, langs)]
+    monkeypatch.setattr(prelabel, "FAST", False)
+    monkeypatch.setattr(segment, "FAST", False)
+    assert [prelabel.prelabel_text(t, lang) for t, lang in zip(texts, langs)] == fast

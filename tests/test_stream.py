@@ -1,0 +1,201 @@
+"""Streaming: `corpus prelabel --workers`, `corpus stream-build` (bounded memory, validated per batch)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from corpus.cli import app, prelabel_record
+from corpus.ingest import Problem
+from corpus.pipeline import iter_prelabelled
+from corpus.release import ReleaseError, file_sha256
+from corpus.schema import hf_features
+from corpus.stream import (
+    DigestSet,
+    StreamError,
+    _non_whitespace,
+    fast_validation,
+    prelabel_lines,
+    stream_build,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import make_corpus  # noqa: E402
+
+ENGLISH = "The quick brown fox jumps over the lazy dog. " * 8
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """40 synthetic articles plus the awkward cases: bad JSON, English, a duplicate text and id."""
+    path = tmp_path_factory.mktemp("stream") / "corpus.jsonl"
+    records = [make_corpus.make_article(i, seed=7) for i in range(40)]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    lines.insert(5, "{not json")
+    lines.insert(9, json.dumps({"id": "english", "text": ENGLISH}))
+    lines.append(json.dumps({**records[3], "id": "copy-of-3"}, ensure_ascii=False))  # same text
+    lines.append(
+        json.dumps({**records[4], "text": records[4]["text"] + " আরও।"}, ensure_ascii=False)
+    )  # same id
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def reference_lines(path: Path) -> list[str]:
+    return [
+        str(item) if isinstance(item, Problem) else json.dumps(prelabel_record(item), ensure_ascii=False)
+        for item in iter_prelabelled(path)
+    ]
+
+
+def test_prelabel_lines_equal_the_reference_pipeline_for_any_worker_count(corpus: Path):
+    expected = reference_lines(corpus)
+    for workers in (1, 2):
+        got = [
+            str(x) if isinstance(x, Problem) else x
+            for x in prelabel_lines(corpus, prelabel_record, workers, 7)
+        ]
+        assert got == expected
+    assert sum(line.startswith("corpus.jsonl:") for line in expected) == 2  # bad JSON, English
+
+
+def test_prelabel_cli_workers_write_identical_bytes(corpus: Path, tmp_path: Path):
+    runner = CliRunner()
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.jsonl"
+        result = runner.invoke(app, ["prelabel", str(corpus), "-o", str(out), "--workers", workers])
+        assert result.exit_code == 0, result.output
+        assert "(2 skipped)" in result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 42  # 40 articles + the two copies (prelabel does not dedupe)
+
+
+def test_prelabel_does_not_import_the_release_stack():
+    code = (
+        "import sys, corpus.cli, corpus.stream, corpus.datatrove_step; "
+        "print(sorted({'pandas', 'pyarrow', 'datasets'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def streamed(corpus: Path, tmp_path_factory) -> tuple[Path, object, list[Problem]]:
+    problems: list[Problem] = []
+    releases = tmp_path_factory.mktemp("releases")
+    report = stream_build(corpus, releases, "0.0.1", batch_size=8, on_problem=problems.append)
+    return releases, report, problems
+
+
+def test_stream_build_writes_a_valid_release_in_input_order(streamed, corpus: Path):
+    releases, report, problems = streamed
+    root = releases / "v0.0.1"
+    assert report.documents == 40
+    messages = sorted(p.message.split(" (")[0] for p in problems)
+    assert len(problems) == 4 and any("duplicate of an earlier document" in m for m in messages)
+    assert any(m.startswith("duplicate id 'synthetic-7-00000004'") for m in messages)
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["build"]["kind"] == "stream" and manifest["rows"] == report.rows
+    for rel, entry in manifest["files"].items():
+        assert file_sha256(root / rel) == entry["sha256"]
+    assert manifest["inputs"]["records"][0]["sha256"] == file_sha256(corpus)
+    ids = []
+    for split, n in report.rows["documents"].items():
+        (shard,) = (root / "documents").glob(f"{split}-*.parquet")
+        assert shard.name == f"{split}-00000-of-00001.parquet"
+        table = pq.read_table(shard)
+        committed = pq.read_schema(ROOT / "releases/v0.1.0/documents/train-00000-of-00001.parquet")
+        assert table.schema.equals(committed, check_metadata=True)  # same Arrow schema and HF features
+        assert table.schema.equals(hf_features("documents").arrow_schema)
+        assert table.num_rows == n
+        ids += table["doc_id"].to_pylist()
+    expected = [f"synthetic-7-{i:08d}" for i in range(40)]
+    assert sorted(ids) == expected
+    train = pq.read_table(root / "documents/train-00000-of-00001.parquet")["doc_id"].to_pylist()
+    assert train == sorted(train)  # input order (ids happen to be increasing) within a split
+
+
+def test_stream_build_is_identical_for_two_workers_and_loads(streamed, corpus: Path, tmp_path: Path):
+    releases, report, _ = streamed
+    other = stream_build(corpus, tmp_path, "0.0.1", workers=2, batch_size=8)
+    assert other.rows == report.rows
+    first, second = releases / "v0.0.1", tmp_path / "v0.0.1"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+    code = (
+        "import sys; from datasets import load_dataset; d = load_dataset(sys.argv[1], 'documents'); "
+        "s = load_dataset(sys.argv[1], 'spans'); print(sum(x.num_rows for x in d.values()), "
+        "d['train'].features['spans'].feature['category'].names[0], sum(x.num_rows for x in s.values()))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(first)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    docs, first_category, spans = result.stdout.split()
+    assert (int(docs), first_category, int(spans)) == (40, "title", sum(report.rows["spans"].values()))
+
+
+def test_stream_build_never_overwrites_and_reports_schema_violations(streamed, corpus: Path, monkeypatch):
+    releases, _, _ = streamed
+    with pytest.raises(ReleaseError, match="already exists"):
+        stream_build(corpus, releases, "0.0.1")
+    import corpus.stream as stream
+    from corpus.document import Span
+
+    def broken(doc):  # one short span leaves most of the text uncovered
+        return doc.with_spans([Span(0, 5, "body", 0.5)], "test")
+
+    monkeypatch.setattr(stream, "prelabel_document", broken)
+    with pytest.raises(StreamError) as caught:
+        stream_build(corpus, releases, "0.0.2", batch_size=8)
+    assert any(
+        line.startswith("synthetic-7-") and "spans cover every non-whitespace character exactly once" in line
+        for line in caught.value.lines
+    )
+    assert not (releases / "v0.0.2").exists()
+
+
+def test_fast_validation_finds_the_same_violations():
+    from corpus.release import validate_documents
+    from corpus.validate import SchemaViolation
+
+    for text in ("", " a\u00a0b\tc\u2003d\n", "আ ব\u2028c", "x" * 50):
+        assert _non_whitespace(text) == sum(not ch.isspace() for ch in text)
+    from corpus.document import Document, Span
+
+    doc = Document("d1", "চ্যাটজিপিটি  ভালো।\nনা", "f", "0" * 64, "0" * 64, "bn", 1.0)
+    bad = doc.with_spans([Span(0, 11, "body", 0.5), Span(11, 19, "title", 2.0)], "m")
+    errors = []
+    for context in (None, fast_validation()):
+        with context if context else _null():
+            with pytest.raises(SchemaViolation) as caught:
+                validate_documents([bad])
+            errors.append(caught.value.lines)
+    assert errors[0] == errors[1] and errors[0]
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_digest_set_is_exact_across_merges():
+    seen = DigestSet(merge_every=8)
+    values = [(i * 2654435761) % (1 << 64) for i in range(100)]
+    for v in values[:50]:
+        seen.add(v)
+    assert all(v in seen for v in values[:50]) and not any(v in seen for v in values[50:])
+    assert len(seen) == 50
