@@ -26,7 +26,7 @@ def test_every_category_rolls_up_to_a_label():
 
 
 def test_labelling_standard_names_every_category():
-    standard = (ROOT.parent / "shared" / "LABELLING.md")
+    standard = ROOT.parent / "shared" / "LABELLING.md"
     if not standard.exists():
         pytest.skip("shared/LABELLING.md is beside the repo only in the workplace")
     text = standard.read_text(encoding="utf-8")
@@ -61,9 +61,14 @@ def test_schema_folder_is_generated_from_code():
 
 def test_card_label_table_lists_every_category():
     context = {
-        "version": "0.0.0", "documents": [], "by_split": {}, "inputs": {},
-        "rows": {"documents": {}, "spans": {}}, "num_bytes": {"documents": {}, "spans": {}},
-        "data_files": {"documents": {}, "spans": {}}, "spans_per_category": {},
+        "version": "0.0.0",
+        "documents": [],
+        "by_split": {},
+        "inputs": {},
+        "rows": {"documents": {}, "spans": {}},
+        "num_bytes": {"documents": {}, "spans": {}},
+        "data_files": {"documents": {}, "spans": {}},
+        "spans_per_category": {},
     }
     card = render_card(context)
     for c in CATEGORIES:
@@ -78,16 +83,50 @@ def test_label_set_hash_changes_with_the_label_set(monkeypatch):
 
 def _tables(**span_overrides):
     text = "শিরোনাম এখানে\nপ্রথম অনুচ্ছেদ।"
-    documents = pd.DataFrame([{
-        "doc_id": "d1", "text": text, "lang": "bn", "lang_prob": 0.99, "url": None, "source": None,
-        "published": None, "source_file": "d1.txt", "raw_sha256": "0" * 64, "text_sha256": "1" * 64,
-        "label_source": "model", "model_version": "x", "spans": [],
-    }])
+    documents = pd.DataFrame(
+        [
+            {
+                "doc_id": "d1",
+                "text": text,
+                "lang": "bn",
+                "lang_prob": 0.99,
+                "url": None,
+                "source": None,
+                "published": None,
+                "source_file": "d1.txt",
+                "raw_sha256": "0" * 64,
+                "text_sha256": "1" * 64,
+                "label_source": "model",
+                "model_version": "x",
+                "spans": [],
+            }
+        ]
+    )
     rows = [
-        {"doc_id": "d1", "span_index": 0, "start": 0, "end": 13, "text": text[0:13], "label": "content",
-         "category": "title", "score": 0.5, "label_source": "model", "lang": "bn"},
-        {"doc_id": "d1", "span_index": 1, "start": 14, "end": len(text), "text": text[14:], "label": "content",
-         "category": "body", "score": 0.5, "label_source": "model", "lang": "bn"},
+        {
+            "doc_id": "d1",
+            "span_index": 0,
+            "start": 0,
+            "end": 13,
+            "text": text[0:13],
+            "label": "content",
+            "category": "title",
+            "score": 0.5,
+            "label_source": "model",
+            "lang": "bn",
+        },
+        {
+            "doc_id": "d1",
+            "span_index": 1,
+            "start": 14,
+            "end": len(text),
+            "text": text[14:],
+            "label": "content",
+            "category": "body",
+            "score": 0.5,
+            "label_source": "model",
+            "lang": "bn",
+        },
     ]
     rows[1].update(span_overrides)
     return documents, pd.DataFrame(rows)
@@ -113,4 +152,6 @@ def test_validate_accepts_a_well_formed_document():
 def test_validate_names_document_span_and_rule(override, rule):
     with pytest.raises(SchemaViolation) as info:
         validate_tables(*_tables(**override))
-    assert any(rule in line and line.startswith(("d1 span 1", "d1:")) for line in info.value.lines), info.value.lines
+    assert any(rule in line and line.startswith(("d1 span 1", "d1:")) for line in info.value.lines), (
+        info.value.lines
+    )

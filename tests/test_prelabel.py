@@ -175,6 +175,7 @@ def test_a_menu_without_separators_is_navigation_and_the_headline_stays_the_titl
 
 def test_a_hindi_menu_line_is_navigation():
     page = "होम देश दुनिया राज्य खेल मनोरंजन\n17 फरवरी से बदलेंगे बैंक के नियम, ग्राहकों पर होगा असर\n" + (
-        "संवाददाता, लखनऊ। शहर में आज सुबह भारी बारिश हुई। मौसम विभाग ने कहा कि अगले दो दिन और बारिश होगी और लोग सावधान रहें।"
+        "संवाददाता, लखनऊ। शहर में आज सुबह भारी बारिश हुई। मौसम विभाग ने कहा कि अगले दो दिन "
+        "और बारिश होगी और लोग सावधान रहें।"
     )
     assert [s.category for s in prelabel_text(page, "hi")] == ["navigation", "title", "attribution", "body"]
