@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_ruff_is_clean():
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "corpus", "tests", "bench"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "ruff", "check", "corpus", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
