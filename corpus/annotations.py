@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from corpus.document import Document, Span
+from corpus.document import Document, Span, merge_neighbours, trim
 from corpus.ingest import Problem
 from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES
 
@@ -188,27 +188,6 @@ def _snippet(text: str, start: int, end: int, width: int = 30) -> str:
     piece = text[start:end]
     piece = piece if len(piece) <= width else piece[: width - 1] + "…"
     return "«" + piece.replace("\n", "⏎") + "»"
-
-
-def trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` shrunk to start and end on non-whitespace (empty if it is all whitespace)."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def merge_neighbours(text: str, spans: Iterable[Span]) -> tuple[Span, ...]:
-    """Join sorted spans of the same category that only whitespace separates (labelling standard)."""
-    merged: list[Span] = []
-    for span in spans:
-        prev = merged[-1] if merged else None
-        if prev and prev.category == span.category and not text[prev.end : span.start].strip():
-            merged[-1] = Span(prev.start, span.end, span.category, prev.score, prev.label_source)
-        else:
-            merged.append(span)
-    return tuple(merged)
 
 
 def uncovered_runs(text: str, spans: Iterable[Span]) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from corpus.labels import label_of
@@ -56,3 +57,24 @@ class Document:
     def label_source(self) -> str:
         sources = {s.label_source for s in self.spans}
         return "human" if sources == {"human"} else "model"
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` shrunk to start and end on non-whitespace (empty if it is all whitespace)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def merge_neighbours(text: str, spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Join sorted spans of the same category that only whitespace separates (labelling standard)."""
+    merged: list[Span] = []
+    for span in spans:
+        prev = merged[-1] if merged else None
+        if prev and prev.category == span.category and not text[prev.end : span.start].strip():
+            merged[-1] = Span(prev.start, span.end, span.category, prev.score, prev.label_source)
+        else:
+            merged.append(span)
+    return tuple(merged)

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.document import Span
+from corpus.document import Span, merge_neighbours, trim
 from corpus.labels import CATEGORY_NAMES, LANGUAGES
 
 _HEADER = re.compile(r"^#\s*([a-z]+)\s*:\s*(.*?)\s*$")
@@ -124,7 +124,7 @@ def parse_page(raw: str, name: str = "<page>", path: Path | None = None) -> Held
             lines.append(text)
             offset = _line_start(lines)
             start = offset
-        s, e = _trim(text)
+        s, e = trim(text, 0, len(text))
         pieces.append((start + s, start + e, category, number))
         last_kind = "text"
 
@@ -142,7 +142,7 @@ def parse_page(raw: str, name: str = "<page>", path: Path | None = None) -> Held
     text = "\n".join(lines)
     if unicodedata.normalize("NFC", text) != text:
         raise HeldoutError(f"{name}: text is not NFC after joining the pieces")
-    spans = _merge(text, [Span(s, e, c, 1.0, "human") for s, e, c, _ in pieces])
+    spans = list(merge_neighbours(text, [Span(s, e, c, 1.0, "human") for s, e, c, _ in pieces]))
     problems = span_problems(text, spans)
     if problems:
         raise HeldoutError(f"{name}: {problems[0]}")
@@ -160,26 +160,6 @@ def parse_page(raw: str, name: str = "<page>", path: Path | None = None) -> Held
 
 def _line_start(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines[:-1])
-
-
-def _trim(text: str) -> tuple[int, int]:
-    start, end = 0, len(text)
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _merge(text: str, spans: list[Span]) -> list[Span]:
-    merged: list[Span] = []
-    for span in spans:
-        prev = merged[-1] if merged else None
-        if prev and prev.category == span.category and not text[prev.end : span.start].strip():
-            merged[-1] = Span(prev.start, span.end, span.category, prev.score, prev.label_source)
-        else:
-            merged.append(span)
-    return merged
 
 
 def span_problems(text: str, spans: Iterable[Span]) -> list[str]:

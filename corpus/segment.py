@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from corpus import lexicon
+from corpus.document import trim
 
 INDIC_LETTER = "\u0980-\u09ff\u0900-\u097f"
 _TERMINATORS = "!?।॥"
@@ -65,19 +66,11 @@ def segment_reference(text: str) -> list[Piece]:
         cuts = sorted(set(_cuts_in_line(line, vocabulary)))
         bounds = [0, *cuts, len(line)]
         for left, right in zip(bounds, bounds[1:]):
-            start, end = _trim(line, left, right)
+            start, end = trim(line, left, right)
             if start < end:
                 pieces.append(Piece(offset + start, offset + end, number, glued=len(bounds) > 2))
         offset += len(line) + 1
     return pieces
-
-
-def _trim(line: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and line[start].isspace():
-        start += 1
-    while end > start and line[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _cuts_in_line(line: str, vocabulary: Counter[str]) -> list[int]:
@@ -156,7 +149,7 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
             if cuts:
                 bounds = [0, *cuts, len(line)]
                 for left, right in zip(bounds, bounds[1:]):
-                    start, end = _trim(line, left, right)
+                    start, end = trim(line, left, right)
                     if start < end:
                         out.append((offset + start, offset + end, number, True))
                 continue
