@@ -383,18 +383,24 @@ def rss_curve(work: Path, sizes: list[int], shard_size: int, workers: int) -> li
 
 
 _LOAD = r"""
-import json, resource, sys, time
+import json, sys, time
 t = time.perf_counter()
 from datasets import load_dataset
 imported = time.perf_counter() - t
 t = time.perf_counter()
 ds = load_dataset(sys.argv[1], "documents")
 seconds = time.perf_counter() - t
-from datasets.table import MemoryMappedTable
-train = ds["train"]
+from datasets.table import ConcatenationTable, MemoryMappedTable
+def mapped(table):
+    if isinstance(table, ConcatenationTable):
+        return all(isinstance(t, MemoryMappedTable) for row in table.blocks for t in row)
+    return isinstance(table, MemoryMappedTable)
+# VmHWM is this process's own peak; ru_maxrss would carry over the parent's across exec
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"seconds": seconds, "import": imported, "rows": sum(d.num_rows for d in ds.values()),
-  "memory_mapped": isinstance(train.data, MemoryMappedTable), "cache_files": len(train.cache_files),
-  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+  "memory_mapped": all(mapped(d.data) for d in ds.values()),
+  "cache_files": sum(len(d.cache_files) for d in ds.values()),
+  "rss_mb": hwm / 1024,
   "arrow_mb": sum(d.data.nbytes for d in ds.values()) / 2**20}))
 """
 

@@ -35,8 +35,8 @@ def _detector_factory():
 def detect_language(text: str) -> tuple[str, float]:
     """``(lang, probability)`` for a supported language, else ``LanguageError``.
 
-    Takes the exact fast path (below) when it can certify langdetect's answer, else runs
-    langdetect itself; either way the result is the seeded langdetect result.
+    Takes the exact fast path (below) when the text is within its alphabet, else runs
+    langdetect itself; either way the result (or the error) is the seeded langdetect one.
     """
     if not any(ch.isalpha() for ch in text):
         raise LanguageError("language undetectable (no letters)")
@@ -66,7 +66,7 @@ def detect_language_reference(text: str) -> tuple[str, float]:
 #
 # langdetect spends its time in per-character Python (normalising, n-gram extraction) and in
 # a 55-language random walk. For Bengali/Devanagari text the same answer can be computed
-# cheaply and *certified*:
+# exactly, and cheaply:
 #
 # 1. The text is prepared as ``Detector.append``/``cleaning_text`` prepare it (URL and e-mail
 #    removal, 10,000-character cut, ASCII letters dropped when they are under a third of the
@@ -80,11 +80,12 @@ def detect_language_reference(text: str) -> tuple[str, float]:
 #    (``_SCRIPT_PROFILES``); every other language has probability 0 for all of them.
 # 3. The random walk is replayed with the *same* random stream (Mersenne Twister seeded
 #    with ``SEED``; ``choice``/``gauss`` emulated word by word, checked against ``random``
-#    when the tables load) on a reduced state: the eight script languages plus one shared
-#    value for the 47 others. Rounding differs from langdetect's 55-element loop by < 1e-11,
-#    so every decision (convergence at 0.99999, the 0.1 cut, the order, the 4-decimal
-#    rounding) is taken only when it is at least 1e-9 away from its threshold; otherwise,
-#    and whenever the winner is not a corpus language, langdetect itself runs.
+#    when the tables load) and the *same* arithmetic, on a reduced state: the eight script
+#    languages one by one, and one value standing for each of the 47 others (they start
+#    equal and are always multiplied by the same weight, so langdetect's values for them are
+#    equal too). The normalising sum runs over all 55 values in langdetect's order with the
+#    builtin ``sum``, so every value, the convergence test, the final sort and the rounding
+#    are bit-identical to langdetect's.
 #
 # tests/test_bench.py checks the facts this relies on (profiles, inert characters) and that
 # the results equal the reference path on the seeds and the synthetic corpus.
@@ -100,8 +101,6 @@ _INERT_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _INERT_RANGES)
 # character classes of the fast path
 C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
 _N_CLASSES = C_SCRIPT + 256
-_MARGIN = 1e-9
-_DEAD = 1e-250  # below this a (normalised) value may underflow differently in langdetect
 _N_TRIAL, _ALPHA, _ALPHA_WIDTH, _BASE_FREQ = 7, 0.5, 0.05, 10000
 _CONV, _ITERATION_LIMIT, _PROB_THRESHOLD, _MAX_TEXT = 0.99999, 1000, 0.1, 10000
 
@@ -137,19 +136,28 @@ class _Tables:
         names = sorted(_os.listdir(PROFILES_DIRECTORY))
         sized = [(n, _os.path.getsize(_os.path.join(PROFILES_DIRECTORY, n))) for n in names]
         self.ok = hashlib.sha256(repr(sized).encode()).hexdigest()[:16] == _PROFILES_FINGERPRINT
-        self.n_other = len([n for n in names if not n.startswith(".")]) - len(_SCRIPT_PROFILES)
+        # langdetect's language order is os.listdir's (skipping dot files): the order it sums in
+        order = [
+            n
+            for n in _os.listdir(PROFILES_DIRECTORY)
+            if not n.startswith(".") and _os.path.isfile(_os.path.join(PROFILES_DIRECTORY, n))
+        ]
+        self.n_langs = len(order)
+        self.langlist = order  # a profile's file is named after its language (checked below)
+        self.positions = [order.index(lang) for lang in _SCRIPT_PROFILES]
         script = _re.compile("^[ \u0900-\u09ff]+$")
         probs: dict[str, list[float]] = {}
         for index, lang in enumerate(_SCRIPT_PROFILES):
             with open(_os.path.join(PROFILES_DIRECTORY, lang), encoding="utf-8") as handle:
                 profile = json.load(handle)
+            self.ok = self.ok and profile["name"] == lang
             for gram, freq in profile["freq"].items():
                 if 1 <= len(gram) <= 3 and gram.strip() and script.match(gram):
                     vector = probs.setdefault(gram, [0.0] * len(_SCRIPT_PROFILES))
                     vector[index] = 1.0 * freq / profile["n_words"][len(gram) - 1]
         grams = list(probs)
         # (language index, probability) pairs of each n-gram, zeros left out
-        self.sparse = [tuple((k, p) for k, p in enumerate(probs[g]) if p > 0) for g in grams]
+        self.dense = [tuple(probs[g]) for g in grams]  # probability in each script language
         # alphabet: 0 = space, 1.. = characters that occur in those n-grams, last = anything else
         chars = sorted({ch for g in grams for ch in g if ch != " "})
         size = len(chars) + 2
@@ -294,26 +302,32 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     return _replay(tables, ids)
 
 
-def _replay(tables: _Tables, ids) -> tuple[str, float] | None:
-    sparse = tables.sparse
+def _replay(tables: _Tables, ids) -> tuple[str, float]:
+    """langdetect's random walk, operation for operation, on the reduced state.
+
+    The eight script languages are tracked one by one; the other 47 languages have the same
+    probability all along (they start equal and every n-gram here has probability 0 for all
+    of them), so one value stands for each of them. Multiplications, the normalising sum (in
+    langdetect's language order, with the same builtin ``sum``), divisions, the convergence
+    test and the final sort are langdetect's own, so the result is bit-identical.
+    """
+    dense = tables.dense
     stream = tables.stream
     item = ids.item
     n = len(ids)
     shift = 32 - n.bit_length()
-    n_other = tables.n_other
-    n_lang = len(_SCRIPT_PROFILES)
-    acc = [0.0] * n_lang
+    positions = tables.positions
+    n_langs = tables.n_langs
+    n_script = len(_SCRIPT_PROFILES)
+    acc = [0.0] * n_script
     acc_other = 0.0
-    upper, lower = _CONV + _MARGIN, _CONV - _MARGIN
     pos = 0
     spare = None
     for _ in range(_N_TRIAL):
         z, spare, pos = _gauss(stream, pos, spare)
-        inverse = _BASE_FREQ / (_ALPHA + z * _ALPHA_WIDTH)  # 1 / weight
-        # odds of each script language against any one other language (all others move alike)
-        u = [1.0] * n_lang
-        other = 1.0
-        dead: set[int] = set()
+        weight = (_ALPHA + z * _ALPHA_WIDTH) / _BASE_FREQ
+        u = [1.0 / n_langs] * n_script
+        other = 1.0 / n_langs
         i = 0
         while True:
             r = stream[pos] >> shift
@@ -321,37 +335,32 @@ def _replay(tables: _Tables, ids) -> tuple[str, float] | None:
             while r >= n:
                 r = stream[pos] >> shift
                 pos += 1
-            for k, p in sparse[item(r)]:
-                u[k] *= 1.0 + p * inverse
+            u = [x * (weight + p) for x, p in zip(u, dense[item(r)])]
+            other *= weight + 0.0
             if i % 5 == 0:
                 if pos > len(stream) - 256:
                     stream = tables.extend_stream(len(stream) + 8192)
-                total = sum(u) + n_other * other
+                values = [other] * n_langs
+                for k, at in enumerate(positions):
+                    values[at] = u[k]
+                total = sum(values)
                 u = [x / total for x in u]
-                other /= total
-                best = max(max(u), other)
-                if dead and any(u[k] > 1e-12 for k in dead):
-                    return None  # a language langdetect may have flushed to 0 came back
-                if min(u) < _DEAD:
-                    dead.update(k for k in range(n_lang) if u[k] < _DEAD)
-                if best > upper or i >= _ITERATION_LIMIT:
+                other = other / total
+                if max(max(u), other) > _CONV or i >= _ITERATION_LIMIT:
                     break
-                if best >= lower:
-                    return None  # too close to the convergence threshold to certify
             i += 1
-        for k in range(n_lang):
+        for k in range(n_script):
             acc[k] += u[k] / _N_TRIAL
         acc_other += other / _N_TRIAL
-    if acc_other > _PROB_THRESHOLD - _MARGIN:
-        return None
-    if any(abs(a - _PROB_THRESHOLD) <= _MARGIN for a in acc):
-        return None
-    ranked = sorted(((a, k) for k, a in enumerate(acc) if a > _PROB_THRESHOLD), reverse=True)
-    if not ranked or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] <= _MARGIN):
-        return None
-    prob, k = ranked[0]
-    lang = _SCRIPT_PROFILES[k]
-    scaled = prob * 1e4
-    if lang not in LANGUAGES or abs(scaled - _math.floor(scaled) - 0.5) * 1e-4 <= _MARGIN:
-        return None
-    return lang, round(prob, 4)
+    probs = [acc_other] * n_langs
+    for k, at in enumerate(positions):
+        probs[at] = acc[k]
+    above = [(lang, p) for lang, p in zip(tables.langlist, probs) if p > _PROB_THRESHOLD]
+    ranked = sorted(above, key=lambda pair: pair[1], reverse=True)  # stable, like langdetect's sort
+    if not ranked:
+        raise LanguageError("language undetectable")
+    lang, prob = ranked[0]
+    if lang not in LANGUAGES:
+        supported = ", ".join(LANGUAGES)
+        raise LanguageError(f"language '{lang}' (p={prob:.2f}) is not supported ({supported})")
+    return lang, round(float(prob), 4)
