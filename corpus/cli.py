@@ -413,6 +413,54 @@ def evaluate(
 
 
 @app.command()
+def train(
+    seeds: Path = typer.Option(Path("seeds"), help="Seed folder (texts of the human-labelled documents)."),
+    annotations: Path = typer.Option(Path("annotation"), help="Annotation folder with the human labels."),
+    heldout: Path = typer.Option(Path("evaluation/heldout"), help="Folder of hand-labelled synthetic pages."),
+    output: Path = typer.Option(None, help="Model file to write [default: the package's shipped model]."),
+    check: bool = typer.Option(
+        False, help="Write nothing; fail if the shipped model is not what training gives."
+    ),
+    peers: bool = typer.Option(False, help="Also score jusText, trafilatura, a line filter and all-content."),
+) -> None:
+    """Fit the classifier on the gold (seed annotations and the synthetic pages), print its
+    cross-validated scores next to the rules' (leave-one-document-out over the seeds,
+    leave-one-site-out over the synthetic pages) and write the model file."""
+    import corpus
+    from corpus.classifier import MODEL_FILE, load_shipped
+    from corpus.evaluate import comparison_table
+    from corpus.training import same_model, train_and_validate, training_documents, write_model
+
+    try:
+        docs = training_documents(seeds, annotations, heldout)
+    except (OSError, ValueError) as error:
+        fail(str(error))
+    model, cv = train_and_validate(docs)
+    rows: dict = {}
+    for source in cv.classifier:
+        rows[f"ours {model.version} + rules, held out ({source})"] = cv.classifier[source]
+        rows[f"ours rules alone ({source})"] = cv.rules[source]
+        if peers:
+            from corpus.evaluate import compare_systems
+            from corpus.peers import PEERS
+
+            items = [(d.lang, d.text, list(d.gold)) for d in docs if d.source == source]
+            rows |= {f"{k} ({source})": v for k, v in compare_systems(items, PEERS).items()}
+    out.print(comparison_table(rows), markup=False)
+    shipped_path = output or Path(corpus.__file__).parent / "models" / MODEL_FILE
+    if check:
+        shipped = load_shipped()
+        if shipped is None or not same_model(shipped, model):
+            fail(f"{shipped_path}: not what training on the current gold gives; run `corpus train`")
+        out.print(f"{shipped_path}: matches training (data sha256 {model.training['data_sha256'][:12]})")
+        return
+    write_model(model, shipped_path)
+    out.print(
+        f"model written: {shipped_path} ({model.version}, {model.training['pieces']} pieces)", markup=False
+    )
+
+
+@app.command()
 def view(
     release: Path = typer.Argument(..., help="Release folder to show."),
     output: Path = typer.Option(..., "--output", "-o", help="HTML file to write."),

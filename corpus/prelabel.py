@@ -15,10 +15,15 @@ The model (``MODEL_VERSION``) works in three passes over a document's pieces:
    headline-like pieces after a "read more"/listing header carry that header's category,
    and in the tail everything after such a header belongs to its list.
 
+4. **Classifier** (``corpus.classifier``, when a model ships): a logistic regression learned
+   from the gold reads the features, zones, neighbours and the rules' categories and decides
+   each piece's label; the rules' category stands where the label agrees.
+
 Neighbouring pieces with the same category merge into one span. Each span's ``score`` is
-the confidence in its category: the rule's own confidence averaged with ``p_content``
-(or ``1 - p_content`` for boilerplate), so uncertain spans sort first for annotators.
-Nothing here refers to a particular site or article.
+the confidence in its category: the rule's own confidence averaged with the probability of
+the category's label (the classifier's, or ``p_content`` with the rules alone), so uncertain
+spans sort first for annotators. Nothing here refers to a particular site or article.
+``MODEL_VERSION`` names both: ``<classifier>+<rules>``.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ from collections import namedtuple
 from dataclasses import dataclass
 
 from corpus import segment as _segment
+from corpus.classifier import CLASSIFIER, Classifier
 from corpus.document import Document, Span
 from corpus.labels import label_of
 from corpus.lexicon import CUE_PATTERNS, SECTION_WORDS, STOP_WORDS
 from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
 
-MODEL_VERSION = "rules-1.1.0"
+RULES_VERSION = "rules-1.1.0"
+MODEL_VERSION = f"{CLASSIFIER.version}+{RULES_VERSION}" if CLASSIFIER else RULES_VERSION
 
 _CUE_ORDER = (
     "timestamp",
@@ -157,8 +164,17 @@ def _is_tag_list(text: str, f: Features) -> bool:
     )
 
 
-def label_pieces(text: str, lang: str, pieces: list[Piece]) -> list[tuple[str, float]]:
-    """``(category, score)`` for each piece, before merging (see the module docstring)."""
+@dataclass(frozen=True)
+class RulePass:
+    """What the rules say of a document's pieces: features, zones and ``(category, confidence)``."""
+
+    features: list
+    zones: list[str]
+    rules: list[tuple[str, float]]
+
+
+def rule_pass(text: str, lang: str, pieces: list[Piece]) -> RulePass:
+    """Features, zones and the rules' ``(category, confidence)`` of each piece (passes 1–3)."""
     texts = [text[p.start : p.end] for p in pieces]
     counts: dict[str, int] = {}
     for t in texts:
@@ -172,12 +188,13 @@ def label_pieces(text: str, lang: str, pieces: list[Piece]) -> list[tuple[str, f
     else:
         feats = [piece_features(t, lang, r) for t, r in zip(texts, repeated)]
     if not feats:
-        return []
+        return RulePass([], [], [])
     longest = max((f.n_chars for f in feats if f.prose), default=0)
     strong = [i for i, f in enumerate(feats) if f.prose and f.n_chars >= max(100, 0.4 * longest)]
     first = strong[0] if strong else len(feats)
     last = strong[-1] if strong else -1
 
+    zones: list[str] = []
     out: list[tuple[str, float]] = []
     title_seen = False
     open_list: str | None = None  # category of the latest "read more"/listing header
@@ -192,9 +209,28 @@ def label_pieces(text: str, lang: str, pieces: list[Piece]) -> list[tuple[str, f
             open_list = None
         elif f.cue is not None and f.cue not in _LIST_HEADERS and zone != "tail":
             open_list = None
+        zones.append(zone)
+        out.append((category, confidence))
+    return RulePass(feats, zones, out)
+
+
+def rules_only(result: RulePass) -> list[tuple[str, float]]:
+    """``(category, score)`` from the rules alone: confidence averaged with ``p_content``."""
+    out = []
+    for f, (category, confidence) in zip(result.features, result.rules):
         p = f.p_content if label_of(category) == "content" else 1.0 - f.p_content
         out.append((category, 0.5 * confidence + 0.5 * p))
     return out
+
+
+def label_pieces(
+    text: str, lang: str, pieces: list[Piece], classifier: Classifier | None = CLASSIFIER
+) -> list[tuple[str, float]]:
+    """``(category, score)`` for each piece, before merging (see the module docstring)."""
+    result = rule_pass(text, lang, pieces)
+    if classifier is None:
+        return rules_only(result)
+    return classifier.relabel(result.features, result.zones, result.rules)
 
 
 def _is_menu(text: str, f: Features) -> bool:
@@ -267,10 +303,20 @@ def merge_pieces(pieces: list[Piece], labelled: list[tuple[str, float]]) -> list
     return [Span(s.start, s.end, s.category, round(s.score, 4)) for s in spans]
 
 
+def document_pieces(text: str) -> list:
+    """The segmenter's pieces (``start``, ``end``, …) of a stored text."""
+    return [_Bounds(*b) for b in segment_bounds(text)] if FAST else segment(text)
+
+
+def prelabel_with(text: str, lang: str, classifier: Classifier | None) -> list[Span]:
+    """Labelled spans from the rules and ``classifier`` (None: the rules alone)."""
+    pieces = document_pieces(text)
+    return merge_pieces(pieces, label_pieces(text, lang, pieces, classifier))
+
+
 def prelabel_text(text: str, lang: str) -> list[Span]:
-    """Labelled spans covering every non-whitespace character of ``text``."""
-    pieces = [_Bounds(*b) for b in segment_bounds(text)] if FAST else segment(text)
-    return merge_pieces(pieces, label_pieces(text, lang, pieces))
+    """Labelled spans covering every non-whitespace character of ``text`` (the shipped model)."""
+    return prelabel_with(text, lang, CLASSIFIER)
 
 
 def prelabel_document(doc: Document) -> Document:

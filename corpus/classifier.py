@@ -1,0 +1,237 @@
+"""The learned content/boilerplate classifier that sits on top of the rules.
+
+The rules (``corpus.prelabel``) give every piece a category, a confidence and a zone (page
+head, article body, tail). A logistic regression then decides the binary label of each piece
+from features that carry across sites — how the piece ends, its length, stop-word density,
+Latin/digit/letter shares, cue phrases, repetition, position, its neighbours — together with
+what the rules said. Where it agrees with the rules the rules' category stands; where it
+overrules them the piece gets the plain category of its new label for its zone
+(``fallback_category``). The rules stay the fallback: ``CLASSIFIER = None`` (or a missing
+model file) gives the rules alone.
+
+The model ships as ``corpus/models/classifier.json``: weights already divided by the
+standard scaler's scale (one dot product per piece, no scikit-learn at run time), its
+version, the sha256 of its training data and how it was cross-validated. ``corpus train``
+(``corpus.training``) rebuilds it from the gold and a test checks the shipped file is what
+training gives.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Protocol
+
+from corpus.labels import CATEGORY_NAMES, label_of
+
+ZONES = ("head", "body", "tail")
+
+# The dense features, in the order of the weight vector; categories and zones are one-hot
+# and looked up (``CATEGORY_NAMES`` then ``ZONES`` follow these in ``feature_names()``).
+DENSE_FEATURES = (
+    "period_end",
+    "exclaim_end",
+    "sentences",
+    "words",
+    "log_chars",
+    "stop_density",
+    "latin_share",
+    "digit_share",
+    "letter_share",
+    "cue",
+    "repeated",
+    "date_like",
+    "prose",
+    "headline_like",
+    "rules_content",
+    "rules_confidence_content",
+    "position",
+    "position_from_end",
+    "previous_prose",
+    "next_prose",
+    "previous_rules_content",
+    "next_rules_content",
+    "p_content",
+    "previous_p_content",
+    "next_p_content",
+    "previous_cue",
+    "after_list_header",
+)
+
+
+class PieceFeatures(Protocol):
+    """What the classifier reads of ``corpus.prelabel.Features`` (or its fast twin)."""
+
+    n_chars: int
+    n_words: int
+    n_sentences: int
+    period_end: bool
+    exclaim_end: bool
+    stop_density: float
+    latin_share: float
+    digit_share: float
+    letter_share: float
+    cue: str | None
+    repeated: bool
+    date_like: bool
+
+    @property
+    def prose(self) -> bool: ...
+
+    @property
+    def headline_like(self) -> bool: ...
+
+    @property
+    def p_content(self) -> float: ...
+
+
+def feature_names() -> list[str]:
+    return [*DENSE_FEATURES, *(f"rules_category={c}" for c in CATEGORY_NAMES), *(f"zone={z}" for z in ZONES)]
+
+
+def piece_vectors(
+    feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+) -> list[list[float]]:
+    """One feature vector per piece (``feature_names()`` order), from the rules' pass."""
+    n = len(feats)
+    content = [label_of(category) == "content" for category, _ in rules]
+    p = [f.p_content for f in feats]
+    vectors = []
+    for i, f in enumerate(feats):
+        category, confidence = rules[i]
+        dense = [
+            float(f.period_end),
+            float(f.exclaim_end),
+            min(f.n_sentences, 3) / 3,
+            min(f.n_words, 40) / 40,
+            math.log1p(f.n_chars) / 6,
+            f.stop_density,
+            f.latin_share,
+            f.digit_share,
+            f.letter_share,
+            float(f.cue is not None),
+            float(f.repeated),
+            float(f.date_like),
+            float(f.prose),
+            float(f.headline_like),
+            float(content[i]),
+            confidence if content[i] else 1.0 - confidence,
+            i / n,
+            (n - 1 - i) / n,
+            float(feats[i - 1].prose) if i > 0 else 0.0,
+            float(feats[i + 1].prose) if i + 1 < n else 0.0,
+            float(content[i - 1]) if i > 0 else 0.0,
+            float(content[i + 1]) if i + 1 < n else 0.0,
+            p[i],
+            p[i - 1] if i > 0 else 0.5,
+            p[i + 1] if i + 1 < n else 0.5,
+            float(i > 0 and feats[i - 1].cue is not None),
+            float(i > 0 and feats[i - 1].cue in ("related_links", "listing")),
+        ]
+        vectors.append(
+            dense + [float(category == c) for c in CATEGORY_NAMES] + [float(zones[i] == z) for z in ZONES]
+        )
+    return vectors
+
+
+def fallback_category(label: str, zone: str, f: PieceFeatures) -> str:
+    """The category a piece gets when the classifier gives it the other label than the rules."""
+    if label == "content":
+        if f.headline_like and not f.prose:
+            return "subheading" if zone == "body" else "title" if zone == "head" else "body"
+        return "body"
+    if zone == "head":
+        return "navigation" if f.n_words <= 4 else "other"
+    if zone == "tail" and f.headline_like:
+        return "listing"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Classifier:
+    version: str
+    feature_names: tuple[str, ...]
+    weights: tuple[float, ...]  # per feature, already divided by the scaler's scale
+    bias: float  # intercept with the scaler's means folded in
+    threshold: float
+    training: dict
+
+    def p_content(self, vector: Sequence[float]) -> float:
+        z = self.bias + math.fsum(w * x for w, x in zip(self.weights, vector) if x)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def relabel(
+        self,
+        feats: Sequence[PieceFeatures],
+        zones: Sequence[str],
+        rules: Sequence[tuple[str, float]],
+    ) -> list[tuple[str, float]]:
+        """``(category, score)`` per piece: the rules' category where the label agrees.
+
+        The score is the confidence in the category, the rule's confidence averaged with the
+        classifier's probability of the category's label (0.5 for a fallback category).
+        """
+        out = []
+        for f, zone, (category, confidence), vector in zip(
+            feats, zones, rules, piece_vectors(feats, zones, rules)
+        ):
+            p = self.p_content(vector)
+            label = "content" if p >= self.threshold else "boilerplate"
+            if label_of(category) != label:
+                category, confidence = fallback_category(label, zone, f), 0.5
+            out.append((category, 0.5 * confidence + 0.5 * (p if label == "content" else 1.0 - p)))
+        return out
+
+    def as_json(self) -> dict:
+        return {
+            "version": self.version,
+            "kind": "logistic regression over rule outputs and piece features",
+            "threshold": self.threshold,
+            "bias": self.bias,
+            "weights": dict(zip(self.feature_names, self.weights)),
+            "training": self.training,
+        }
+
+
+def from_json(data: dict) -> Classifier:
+    names = tuple(data["weights"])
+    if list(names) != feature_names():
+        raise ValueError("classifier features do not match this version of corpus.classifier")
+    return Classifier(
+        version=data["version"],
+        feature_names=names,
+        weights=tuple(float(w) for w in data["weights"].values()),
+        bias=float(data["bias"]),
+        threshold=float(data["threshold"]),
+        training=data["training"],
+    )
+
+
+MODEL_FILE = "classifier.json"
+
+
+def load_shipped() -> Classifier | None:
+    """The classifier shipped in ``corpus/models/``; None (the rules alone) when there is none.
+
+    ``CHHANNI_RULES_ONLY=1`` turns it off. A model file that does not fit this code (stale
+    after a feature change) is reported on stderr and the rules run alone: ``MODEL_VERSION``
+    then says so, and ``corpus train`` writes a fitting one.
+    """
+    if os.environ.get("CHHANNI_RULES_ONLY", "") not in ("", "0"):
+        return None
+    path = resources.files("corpus").joinpath("models", MODEL_FILE)
+    if not path.is_file():
+        return None
+    try:
+        return from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as error:
+        print(f"corpus/models/{MODEL_FILE}: {error}; using the rules alone", file=sys.stderr)
+        return None
+
+
+CLASSIFIER: Classifier | None = load_shipped()
