@@ -57,6 +57,17 @@ class Evaluation:
     by_language: dict[str, Evaluation] = field(default_factory=dict)
     documents: int = 0
 
+    @property
+    def relabel_per_document(self) -> float:
+        """Mean non-whitespace characters per document whose category an annotator must change."""
+        wrong = sum(n for (g, p), n in self.confusion.items() if g != p)
+        return wrong / self.documents if self.documents else 0.0
+
+    @property
+    def relabel_share(self) -> float:
+        total = sum(self.confusion.values())
+        return sum(n for (g, p), n in self.confusion.items() if g != p) / total if total else 0.0
+
     def as_dict(self) -> dict:
         return {
             "documents": self.documents,

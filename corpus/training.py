@@ -149,7 +149,11 @@ def summary(cv: CrossValidation) -> dict:
     """Binary character-level F1 per source and language, for the model file and the README."""
 
     def f1s(ev: Evaluation) -> dict:
-        out = {"all": {k: round(v.f1, 4) for k, v in ev.char_label.items()}}
+        out = {
+            "all": {k: round(v.f1, 4) for k, v in ev.char_label.items()},
+            "chars_to_relabel_per_document": round(ev.relabel_per_document, 1),
+            "share_to_relabel": round(ev.relabel_share, 4),
+        }
         for lang, sub in sorted(ev.by_language.items()):
             out[lang] = {k: round(v.f1, 4) for k, v in sub.char_label.items()}
         return out
