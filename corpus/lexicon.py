@@ -9,6 +9,13 @@ from __future__ import annotations
 import re
 
 # Phrases that open (or make up) a boilerplate piece, per category.
+# News agencies, as they are tagged in datelines (bn, hi, en).
+AGENCY_NAMES: tuple[str, ...] = (
+    "বাসস", "ইউএনবি", "এএফপি", "এপি", "রয়টার্স", "পিটিআই", "আইএএনএস", "এজেন্সি",
+    "एजेंसी", "भाषा", "वार्ता", "यूएनआई", "पीटीआई", "आईएएनएस", "एएनआई", "एपी", "एएफपी", "रॉयटर्स",
+    "PTI", "IANS", "ANI", "UNI", "AFP", "AP", "Reuters", "BSS", "UNB",
+)  # fmt: skip
+
 CUES: dict[str, tuple[str, ...]] = {
     "advertisement": (
         "Advertisement",
@@ -162,6 +169,8 @@ CUES: dict[str, tuple[str, ...]] = {
         "लेखक ?:",
         "খবর [^\\s।]+(?:র|এর)।",
         "(?:এজেন্সি|एजेंसी|PTI|IANS|ANI|AFP|Reuters|রয়টার্স|বাসস)$",
+        f"\\((?:{'|'.join(AGENCY_NAMES)})\\)$",
+        "\\((?:इनपुट|इनपुट्स|[Ww]ith inputs? from|[Ii]nputs?)\\b[^)]*\\)$",
     ),
     "tags": (
         "কীওয়ার্ড ?:",
@@ -266,6 +275,12 @@ INLINE_CUE = re.compile(
         )
     )
     + ")"
+)
+
+# An agency tag in parentheses inside a dateline that opens a paragraph ("ঢাকা, ১০ নভেম্বর (বাসস) :
+# …", "नई दिल्ली (एजेंसी)। …"): the tag is attribution, the dateline and the rest are body.
+DATELINE_AGENCY = re.compile(
+    rf"^[^\S\n]*[^\s()।.!?][^\n()।.!?]{{0,38}}?[^\S\n]*(\((?:{'|'.join(AGENCY_NAMES)})\))", re.MULTILINE
 )
 
 # A byline/agency prefix at the start of a line, followed by the body ("নিজস্ব প্রতিবেদক: …").

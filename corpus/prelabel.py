@@ -40,7 +40,7 @@ from corpus.labels import label_of
 from corpus.lexicon import CUE_PATTERNS, SECTION_WORDS, STOP_WORDS
 from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
 
-RULES_VERSION = "rules-1.1.0"
+RULES_VERSION = "rules-1.2.0"
 MODEL_VERSION = f"{CLASSIFIER.version}+{RULES_VERSION}" if CLASSIFIER else RULES_VERSION
 
 _CUE_ORDER = (
@@ -54,6 +54,8 @@ _CUE_ORDER = (
     "navigation",
 )
 _LIST_HEADERS = ("related_links", "listing")
+# what a bare place/date opening a paragraph looks like on its own, once a split isolates it
+_DATELINE_LIKE = ("timestamp", "navigation", "other")
 _PERIOD_END = re.compile(r"[।॥.][\"'”’»)\]]*$")
 _EXCLAIM_END = re.compile(r"[!?][\"'”’»)\]]*$")
 _SENTENCE_END = re.compile(r"[।॥!?]|\.(?=\s|$)")
@@ -194,6 +196,7 @@ def rule_pass(text: str, lang: str, pieces: list[Piece]) -> RulePass:
     first = strong[0] if strong else len(feats)
     last = strong[-1] if strong else -1
 
+    prose_lines = {p.line for p, f in zip(pieces, feats) if p.glued and f.prose}
     zones: list[str] = []
     out: list[tuple[str, float]] = []
     title_seen = False
@@ -201,6 +204,13 @@ def rule_pass(text: str, lang: str, pieces: list[Piece]) -> RulePass:
     for i, (t, f) in enumerate(zip(texts, feats)):
         zone = "head" if i < first else "tail" if i > last else "body"
         category, confidence = _categorise(t, f, zone, title_seen, open_list)
+        if (
+            category in _DATELINE_LIKE
+            and f.cue is None
+            and pieces[i].line in prose_lines
+            and (i == 0 or pieces[i - 1].line != pieces[i].line)
+        ):
+            category, confidence = "body", 0.6  # a dateline opening a paragraph is content
         if category == "title":
             title_seen = True
         if f.cue in _LIST_HEADERS:

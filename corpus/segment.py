@@ -11,7 +11,8 @@ inside a line where scrapers glue a piece of another kind on with no separator:
   ("…বিভ্রাটমেটার…" = "বিভ্রাট" + "মেটার");
 * a trailing Latin topic tag in parentheses after a sentence end ("… (Artificial Intelligence)");
 * a byline or agency prefix ending in ``:`` or ``|`` at the start of a line;
-* a boilerplate cue phrase that starts after a sentence end inside a line.
+* a boilerplate cue phrase that starts after a sentence end inside a line;
+* a news agency's tag in parentheses inside a dateline ("ঢাকা, ১০ নভেম্বর (বাসস) : …").
 
 The pieces are only candidates: the pre-labeler labels them and merges neighbours that end
 up with the same category, so an unneeded split costs nothing.
@@ -83,6 +84,9 @@ def _cuts_in_line(line: str, vocabulary: Counter[str]) -> list[int]:
     if prefix and prefix.end() < len(line.rstrip()):
         cuts.append(prefix.end())
     cuts += [m.start(1) for m in lexicon.INLINE_CUE.finditer(line) if m.start(1) > 0]
+    agency = lexicon.DATELINE_AGENCY.match(line)
+    if agency:
+        cuts += [agency.start(1), agency.end(1)]
     return [c for c in cuts if 0 < c < len(line)]
 
 
@@ -125,6 +129,7 @@ _PREFILTERS = (
     re.compile(r"\([A-Za-z][A-Za-z &-]{2,60}\)"),  # _TRAILING_LATIN_TAG
     re.compile(lexicon.BYLINE_PREFIX.pattern, lexicon.BYLINE_PREFIX.flags | re.MULTILINE),
     lexicon.INLINE_CUE,
+    lexicon.DATELINE_AGENCY,  # anchored at line starts (re.MULTILINE)
 )
 
 

@@ -29,7 +29,7 @@ from corpus.document import Span
 from corpus.evaluate import Evaluation, char_categories, evaluate
 from corpus.labels import label_of
 
-CLASSIFIER_VERSION = "lr-1.0.0"
+CLASSIFIER_VERSION = "lr-1.1.0"
 REGULARISATION = 1.0  # scikit-learn's C; chosen among 0.1, 0.3, 1, 3, 10 by the cross-validation
 
 

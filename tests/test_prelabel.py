@@ -180,3 +180,28 @@ def test_a_hindi_menu_line_is_navigation():
         "और बारिश होगी और लोग सावधान रहें।"
     )
     assert [s.category for s in prelabel_text(page, "hi")] == ["navigation", "title", "attribution", "body"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "line", "tag"),
+    [
+        ("bn", "ঢাকা, ১০ নভেম্বর (বাসস) : ক্ষুদ্র উদ্যোক্তাদের জন্য দেওয়া ঋণের সুদহার এক শতাংশ কমানো হয়েছে।", "(বাসস)"),
+        ("hi", "नई दिल्ली (एजेंसी)। संसद का शीतकालीन सत्र 1 दिसंबर से शुरू होकर 19 दिसंबर तक चलेगा।", "(एजेंसी)"),
+        ("hi", "मुंबई, 3 मार्च (भाषा) शेयर बाजार में आज लगातार तीसरे दिन तेजी दर्ज की गई और निवेशक खुश रहे।", "(भाषा)"),
+    ],
+)
+def test_an_agency_tag_in_a_dateline_is_split_out_as_attribution(lang: str, line: str, tag: str):
+    text = f"{line}\n{line.split(tag)[1].strip()} यह दूसरा अनुच्छेद है और इसमें भी कई शब्द हैं।"
+    at = text.index(tag)
+    assert {at, at + len(tag)} <= {p.start for p in segment(text)} | {p.end for p in segment(text)}
+    spans = prelabel_with(text, lang, None)
+    assert [(s.start, s.end, s.category) for s in spans if s.category == "attribution"] == [
+        (at, at + len(tag), "attribution")
+    ]
+    assert text[spans[0].start : spans[0].end] == text[:at].strip()  # the dateline stays content
+    assert spans[0].category == "body"
+
+
+def test_an_agency_named_later_in_a_sentence_is_not_split():
+    text = "सरकार ने गुरुवार को संसद में बताया कि समाचार एजेंसी (PTI) की रिपोर्ट पूरी तरह गलत थी और इसका खंडन किया गया।"
+    assert [text[p.start : p.end] for p in segment(text)] == [text]
