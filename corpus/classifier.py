@@ -140,10 +140,15 @@ def piece_vectors(
 
 
 def fallback_category(label: str, zone: str, f: PieceFeatures) -> str:
-    """The category a piece gets when the classifier gives it the other label than the rules."""
+    """The category a piece gets when the classifier gives it the other label than the rules.
+
+    A headline-like piece of the page head the rules took for chrome is usually the real
+    headline (the rules' "title" was then a menu or a kicker), so it becomes a title even
+    if the rules named another one; a long unpunctuated paragraph stays body.
+    """
     if label == "content":
-        if f.headline_like and not f.prose:
-            return "subheading" if zone == "body" else "title" if zone == "head" else "body"
+        if f.headline_like and not f.prose and 3 <= f.n_words <= 15:
+            return "title" if zone == "head" else "subheading" if zone == "body" else "body"
         return "body"
     if zone == "head":
         return "navigation" if f.n_words <= 4 else "other"

@@ -98,11 +98,12 @@ def test_overruled_pieces_get_the_fallback_category_of_their_zone():
 
 def test_fallback_categories():
     f = rule_pass(PAGE, "bn", document_pieces(PAGE)).features
-    headline = next(x for x in f if x.headline_like and not x.prose)
+    headline = next(x for x in f if x.headline_like and not x.prose and x.n_words >= 3)
     prose = next(x for x in f if x.prose)
     assert fallback_category("content", "head", headline) == "title"
     assert fallback_category("content", "body", headline) == "subheading"
     assert fallback_category("content", "tail", prose) == "body"
+    assert fallback_category("content", "head", prose) == "body"
     assert fallback_category("boilerplate", "tail", headline) == "listing"
     assert fallback_category("boilerplate", "body", prose) == "other"
 
@@ -120,3 +121,15 @@ def test_rules_only_switch():
     env = dict(os.environ, CHHANNI_RULES_ONLY="1")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == RULES_VERSION
+
+
+def test_an_unpunctuated_paragraph_the_classifier_rescues_is_body_not_title():
+    """Some sites drop the danda: no piece is sentence-final, so the rules see only page head."""
+    para = (
+        "राजधानी दिल्ली में सोमवार सुबह से हो रही भारी बारिश के कारण कई इलाकों में जलभराव हो गया "
+        "और यातायात धीमा रहा और लोग दफ्तर देर से पहुंचे"
+    )
+    text = f"होम | देश | विदेश\nदिल्ली में बारिश से जनजीवन प्रभावित\n{para}\nये भी पढ़ें\nमुंबई में भी अलर्ट"
+    spans = prelabel_with(text, "hi", constant(+50.0))  # a classifier that calls everything content
+    at = text.index(para)
+    assert next(s.category for s in spans if s.start <= at < s.end) == "body"
