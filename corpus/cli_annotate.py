@@ -7,6 +7,7 @@ and a non-zero exit code; credentials are never printed.
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 
 import typer
@@ -249,6 +250,69 @@ def status(seeds: Path = SEEDS_OPTION, annotations: Path = ANNOTATIONS_OPTION) -
     )
     for problem in report.problems:
         warn(str(problem))
+
+
+@annotate_app.command("ml-backend")
+def ml_backend(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep it loopback unless you mean it)."),
+    port: int = typer.Option(9090, help="Port to listen on (0: any free port)."),
+    connect: bool = typer.Option(
+        False, "--connect", help="Also register the backend with the project (POST /api/ml) once it is up."
+    ),
+    project: str = PROJECT_OPTION,
+    url: str = URL_OPTION,
+) -> None:
+    """Serve the pre-labeler to Label Studio as an ML backend until Ctrl-C, so tasks imported
+    without pre-labels get them live.
+
+    Add the printed URL to the project under Settings → Model (or pass --connect). Label Studio
+    then asks for predictions when a task without any is opened, from the Data Manager's
+    "Retrieve Predictions" action, and in the labeling stream. Predictions carry the model
+    version, the same regions `corpus annotate push` imports; a task that is empty or not
+    Bengali/Hindi gets an empty prediction. One log line per request goes to stderr.
+    """
+    from corpus.labelstudio.ml_backend import MODEL_VERSION, MLBackendServer, connect_backend
+
+    try:
+        backend = MLBackendServer(host, port, log=lambda message: err.print(message, markup=False))
+    except OSError as error:
+        fail(f"{host}:{port}: cannot listen ({error.strerror or error}); pick another with --port")
+        return
+    backend_url = backend.url
+    if host in ("0.0.0.0", "::", ""):
+        backend_url = f"http://127.0.0.1:{backend.server_address[1]}"
+    with backend:
+        backend.start()
+        say(f"ML backend ({MODEL_VERSION}) is running at {backend_url}")
+        if connect:
+            from corpus.labelstudio.client import Client
+            from corpus.labelstudio.credentials import load_credentials
+
+            try:
+                client = Client(load_credentials(url=url))
+                report = connect_backend(client, project, backend_url)
+            except _errors() as error:
+                fail(str(error))
+                return
+            verb = "registered with" if report["created"] else "already registered with"
+            say(
+                f"  {verb} project {project!r} (id {report['project_id']}) at {client.url} "
+                f"as model {report['ml_id']}"
+            )
+            if report["project_model_version"] != MODEL_VERSION:
+                warn(
+                    f"the project shows predictions of {report['project_model_version']!r}; pick "
+                    f"{MODEL_VERSION!r} in its Settings → Model to show this backend's"
+                )
+        else:
+            say(f"  add it in Label Studio: project → Settings → Model → Connect Model → URL {backend_url}")
+            say("  (or run with --connect to register it with the project)")
+        say("  stop with Ctrl-C")
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            say("stopping the ML backend …")
 
 
 @annotate_app.command("config")

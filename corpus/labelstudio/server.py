@@ -149,6 +149,9 @@ def server_environment(
     drop |= {"LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL"}
     env = {k: v for k, v in base.items() if k not in drop}
     env.update(QUIET_ENV)
+    # The pre-labeler's ML backend (`corpus annotate ml-backend`) runs on 127.0.0.1, which Label
+    # Studio refuses to call by default; this server is itself loopback-only. Overridable.
+    env.setdefault("ML_BLOCK_LOCAL_IP", "false")
     env["LABEL_STUDIO_BASE_DATA_DIR"] = str(data_dir)  # else it also creates ~/.local/share/label-studio
     if admin is not None:
         env.update(
