@@ -111,21 +111,28 @@ def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
 
 # --- Fast path ------------------------------------------------------------------------------
 #
-# Most lines have no cut at all. A line can only have one if a cheap document-wide pattern
-# (a superset of the rule) matches inside it, or if it holds a once-seen long word with a
-# valid split, so only those lines go through ``_cuts_in_line``; the others are one trimmed
-# piece. The vocabulary only needs words of five or more code points (``_compound_cuts``
-# reads counts of words >= 10 and the presence of halves >= 5), so only those are counted.
+# Most lines have no cut at all. A line can only have one if a document-wide pattern (the
+# rule itself, or a superset of it) matches inside it, or if it holds a once-seen long word
+# with a valid split, so only those lines go through ``_cuts_in_line``; the others are one
+# trimmed piece. The prefilters run over the whole text; each is chosen so that every match
+# of its rule inside a line is also a match of the prefilter at the same place (a match that
+# spans two lines only adds a candidate). The byline rule, anchored at line starts, is
+# matched line by line. The vocabulary only needs words of five or more code points
+# (``_compound_cuts`` reads counts of words >= 10 and the presence of halves >= 5), so only
+# those are counted; their positions come from a compiled scan (``corpus._kernels``).
 
 FAST = True
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
+_IN_LINE_SPACE = r"[^\S\n]"  # \s within a line
 _PREFILTERS = (
-    re.compile(rf"[{_TERMINATORS}.](?=[{INDIC_LETTER}A-Za-z])"),  # _GLUE_AFTER_TERMINATOR
-    re.compile(rf"[A-Z](?<=[a-z{INDIC_LETTER}][A-Z])[a-z]"),  # _INDIC_THEN_LATIN_CAP, _CAMEL_KICKER
-    re.compile(r"\([A-Za-z][A-Za-z &-]{2,60}\)"),  # _TRAILING_LATIN_TAG
-    re.compile(lexicon.BYLINE_PREFIX.pattern, lexicon.BYLINE_PREFIX.flags | re.MULTILINE),
-    lexicon.INLINE_CUE,
+    _GLUE_AFTER_TERMINATOR,
+    re.compile(rf"[A-Z](?<=[{INDIC_LETTER}][A-Z])[a-z]"),  # _INDIC_THEN_LATIN_CAP
+    re.compile("[A-Z](?<=[a-z][A-Z])" + _CAMEL_KICKER.pattern.removeprefix("(?<=[a-z])(?=[A-Z]")[:-1]),
+    re.compile(rf"[{_TERMINATORS}.]\s+(\([A-Za-z][A-Za-z &-]{{2,60}}\))\s*$", re.MULTILINE),  # tag
+    re.compile(lexicon.INLINE_CUE.pattern.replace(r"\s*", _IN_LINE_SPACE + "*", 1), lexicon.INLINE_CUE.flags),
 )
+assert _CAMEL_KICKER.pattern.startswith("(?<=[a-z])(?=[A-Z]") and _CAMEL_KICKER.pattern.endswith(")")
+assert _TRAILING_LATIN_TAG.pattern == rf"(?<=[{_TERMINATORS}.])\s+(\([A-Za-z][A-Za-z &-]{{2,60}}\))\s*$"
 
 
 def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
@@ -135,7 +142,9 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)
     candidates = _candidate_lines(text, starts)
-    vocabulary = Counter(_WORD5.findall(text))
+    byline = lexicon.BYLINE_PREFIX.match
+    candidates.update(number for number, line in enumerate(lines) if byline(line))
+    vocabulary = _vocabulary(text)
     for word, count in vocabulary.items():
         if count == 1 and len(word) >= 2 * _MIN_HALF and _splits(word, vocabulary):
             found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
@@ -158,6 +167,15 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
             start = len(line) - len(line.lstrip())
             out.append((offset + start, offset + start + len(stripped), number, False))
     return out
+
+
+def _vocabulary(text: str) -> Counter[str]:
+    """``Counter(_WORD5.findall(text))``: runs of Indic letters of five or more code points."""
+    from corpus import _kernels
+
+    codes, _ = char_flags(text)
+    bounds = _kernels.indic_runs(codes, _MIN_HALF).tolist()
+    return Counter([text[a:b] for a, b in bounds])
 
 
 def _candidate_lines(text: str, starts: list[int]) -> set[int]:

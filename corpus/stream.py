@@ -127,6 +127,8 @@ def prelabel_lines(
     """
     records = read_records(path, _display_root(path))
     task = _PrelabelBatch(serialise)
+    if workers <= 1:  # one record at a time: its character flags, computed while reading, are reused
+        batch_size = 1
     for lines in _ordered_map(task, _batches(records, batch_size), workers):
         yield from lines
 
