@@ -99,9 +99,10 @@ def _document(record: dict) -> Document | Problem:
 
 
 class _PrelabelBatch:
-    """Picklable worker task: records → JSON lines via ``serialise`` (``cli.prelabel_record``)."""
+    """Picklable worker task: records → JSON lines via ``serialise``: a dict to encode
+    (``cli.prelabel_record``) or the JSON line itself (``cli.prelabel_json``)."""
 
-    def __init__(self, serialise: Callable[[Document], dict]):
+    def __init__(self, serialise: Callable[[Document], dict | str]):
         self.serialise = serialise
 
     def __call__(self, batch: list) -> list:
@@ -112,12 +113,13 @@ class _PrelabelBatch:
             if isinstance(item, Problem):
                 out.append(item)
             else:
-                out.append(json.dumps(self.serialise(prelabel_document(item)), ensure_ascii=False))
+                record = self.serialise(prelabel_document(item))
+                out.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
         return out
 
 
 def prelabel_lines(
-    path: Path, serialise: Callable[[Document], dict], workers: int = 1, batch_size: int = DEFAULT_BATCH
+    path: Path, serialise: Callable[[Document], dict | str], workers: int = 1, batch_size: int = DEFAULT_BATCH
 ) -> Iterator[str | Problem]:
     """Each input document's JSON line (or its ``Problem``), in input order.
 
