@@ -11,10 +11,23 @@ machine code in milliseconds. Imported on first use only.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
 
 from corpus import segment as _segment
+
+
+def njit(**options):
+    """``numba.njit`` with an on-disk cache when there is a writable place for one."""
+
+    def wrap(func):
+        try:
+            return numba.njit(**options)(func)
+        except RuntimeError:  # "no locator available": compile in every process instead
+            return numba.njit(**{**options, "cache": False})(func)
+
+    return wrap
+
 
 # flag bits of corpus.segment.char_flags
 ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN

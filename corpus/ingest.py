@@ -41,9 +41,18 @@ class InputError(ValueError):
 
 
 def sha256_hex(data: bytes | str) -> str:
+    global _last_hashed
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        last = _last_hashed
+        if data is last[0]:  # the raw text is often the normalised text, the same object
+            return last[1]
+        digest = hashlib.sha256(data.encode("utf-8")).hexdigest()
+        _last_hashed = (data, digest)
+        return digest
     return hashlib.sha256(data).hexdigest()
+
+
+_last_hashed: tuple = (None, "")  # (str, its sha256): kept alive here, so identity means same text
 
 
 def normalise_text(text: str) -> str:
