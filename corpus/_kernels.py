@@ -319,3 +319,145 @@ def indic_runs(codes, shortest):
         else:
             i += 1
     return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def _is_indic(c):
+    return 0x0900 <= c <= 0x09FF
+
+
+@njit(cache=True, nogil=True)
+def _is_upper(c):
+    return 0x41 <= c <= 0x5A
+
+
+@njit(cache=True, nogil=True)
+def _is_lower(c):
+    return 0x61 <= c <= 0x7A
+
+
+@njit(cache=True, nogil=True)
+def lines_scan(codes, flags, min_half):
+    """Lines, candidate lines and the words the compound rule can split, in one pass.
+
+    Returns ``(lines, candidate, runs, maybe)``:
+
+    * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
+      ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
+    * ``candidate[k]`` is 1 when a rule of ``segment._cuts_in_line`` other than the cue, byline
+      and compound rules may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
+      ``_INDIC_THEN_LATIN_CAP`` exactly; ``_CAMEL_KICKER`` needs lower-Upper-lower and a colon in
+      the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``);
+    * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
+      (the ``_WORD5`` matches), in order;
+    * ``maybe``: indices into ``runs`` of words of ``2 * min_half``+ code points that have a
+      prefix and a suffix of ``min_half``+ code points equal to some word of ``runs``
+      (compared by a 64-bit hash, so a collision only adds a candidate): every word that
+      ``segment._splits`` can split is among them.
+    """
+    n = len(codes)
+    n_lines = 1
+    for i in range(n):
+        if codes[i] == 10:
+            n_lines += 1
+    lines = np.empty((n_lines, 3), dtype=np.int64)
+    candidate = np.zeros(n_lines, dtype=np.uint8)
+    runs = np.empty((n // max(min_half, 1) + 1, 2), dtype=np.int64)
+    n_runs = 0
+    k = 0
+    start = 0
+    first = -1
+    last = -1
+    colon = False
+    camel = False
+    i = 0
+    while i <= n:
+        if i == n or codes[i] == 10:
+            lines[k, 0] = start
+            if first < 0:
+                lines[k, 1] = i
+                lines[k, 2] = i
+            else:
+                lines[k, 1] = first
+                lines[k, 2] = last + 1
+                if codes[last] == 0x29 or (colon and camel):  # ")" ends the line; "xYz ... :"
+                    candidate[k] = 1
+            k += 1
+            start = i + 1
+            first = last = -1
+            colon = camel = False
+            i += 1
+            continue
+        c = codes[i]
+        if not flags[i] & SPACE:
+            if first < 0:
+                first = i
+            last = i
+        nxt = codes[i + 1] if i + 1 < n else 0
+        if flags[i] & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
+            if _is_indic(nxt) or _is_upper(nxt) or _is_lower(nxt):
+                candidate[k] = 1
+        if c == 0x3A:
+            colon = True
+        elif c == 0x2E:
+            if _is_indic(nxt):
+                candidate[k] = 1
+        elif _is_indic(c):
+            if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
+                candidate[k] = 1
+            # a run of Indic letters: a word for the vocabulary if long enough
+            if i == 0 or not _is_indic(codes[i - 1]):
+                j = i + 1
+                while j < n and _is_indic(codes[j]):
+                    j += 1
+                if j - i >= min_half:
+                    runs[n_runs, 0] = i
+                    runs[n_runs, 1] = j
+                    n_runs += 1
+        elif _is_lower(c):
+            if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
+                camel = True
+        i += 1
+    runs = runs[:n_runs]
+    # hashes of every word, then of the prefixes/suffixes of the long ones
+    mult = np.uint64(1099511628211)
+    hashes = np.empty(n_runs, dtype=np.uint64)
+    for r in range(n_runs):
+        h = np.uint64(14695981039346656037)
+        for j in range(runs[r, 0], runs[r, 1]):
+            h = (h ^ np.uint64(codes[j])) * mult
+        hashes[r] = h ^ np.uint64(runs[r, 1] - runs[r, 0])
+    known = np.sort(hashes)
+    maybe = np.empty(n_runs, dtype=np.int64)
+    n_maybe = 0
+    for r in range(n_runs):
+        a = runs[r, 0]
+        b = runs[r, 1]
+        size = b - a
+        if size < 2 * min_half:
+            continue
+        head = False
+        h = np.uint64(14695981039346656037)
+        for j in range(a, b - min_half):
+            h = (h ^ np.uint64(codes[j])) * mult
+            length = j + 1 - a
+            if length >= min_half and _member(known, h ^ np.uint64(length)):
+                head = True
+                break
+        if not head:
+            continue
+        for s in range(a + min_half, b - min_half + 1):
+            h = np.uint64(14695981039346656037)
+            for j in range(s, b):
+                h = (h ^ np.uint64(codes[j])) * mult
+            if _member(known, h ^ np.uint64(b - s)):
+                maybe[n_maybe] = r
+                n_maybe += 1
+                break
+    return lines, candidate, runs, maybe[:n_maybe]
+
+
+@njit(cache=True, nogil=True)
+def _member(sorted_values, value):
+    at = np.searchsorted(sorted_values, value)
+    return at < len(sorted_values) and sorted_values[at] == value
