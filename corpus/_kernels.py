@@ -299,29 +299,6 @@ assert _segment.INDIC_LETTER == "\u0980-\u09ff\u0900-\u097f"  # one block: U+090
 
 
 @njit(cache=True, nogil=True)
-def indic_runs(codes, shortest):
-    """``(start, end)`` of every maximal run of Indic letters (U+0900..U+09FF) of ``shortest``+
-    code points, in order: the matches of ``[INDIC_LETTER]{shortest,}``."""
-    n = len(codes)
-    out = np.empty((n // max(shortest, 1) + 1, 2), dtype=np.int64)
-    k = 0
-    i = 0
-    while i < n:
-        if 0x0900 <= codes[i] <= 0x09FF:
-            j = i + 1
-            while j < n and 0x0900 <= codes[j] <= 0x09FF:
-                j += 1
-            if j - i >= shortest:
-                out[k, 0] = i
-                out[k, 1] = j
-                k += 1
-            i = j
-        else:
-            i += 1
-    return out[:k]
-
-
-@njit(cache=True, nogil=True)
 def _is_indic(c):
     return 0x0900 <= c <= 0x09FF
 
@@ -419,14 +396,23 @@ def lines_scan(codes, flags, min_half):
                 camel = True
         i += 1
     runs = runs[:n_runs]
-    # hashes of every word, then of the prefixes/suffixes of the long ones
-    mult = np.uint64(1099511628211)
+    # polynomial hashes (mod 2**64) of every word, then of the prefixes and suffixes of the
+    # long ones: prefix hashes accumulate, a suffix's is the word's minus its prefix's shifted
+    base = np.uint64(0x100000001B3)
+    longest = 0
+    for r in range(n_runs):
+        longest = max(longest, runs[r, 1] - runs[r, 0])
+    power = np.empty(longest + 1, dtype=np.uint64)
+    power[0] = np.uint64(1)
+    for j in range(longest):
+        power[j + 1] = power[j] * base
+    prefix = np.empty(longest + 1, dtype=np.uint64)
     hashes = np.empty(n_runs, dtype=np.uint64)
     for r in range(n_runs):
-        h = np.uint64(14695981039346656037)
+        h = np.uint64(0)
         for j in range(runs[r, 0], runs[r, 1]):
-            h = (h ^ np.uint64(codes[j])) * mult
-        hashes[r] = h ^ np.uint64(runs[r, 1] - runs[r, 0])
+            h = h * base + np.uint64(codes[j] + 1)
+        hashes[r] = _keyed(h, runs[r, 1] - runs[r, 0])
     known = np.sort(hashes)
     maybe = np.empty(n_runs, dtype=np.int64)
     n_maybe = 0
@@ -436,25 +422,28 @@ def lines_scan(codes, flags, min_half):
         size = b - a
         if size < 2 * min_half:
             continue
+        prefix[0] = np.uint64(0)
+        for j in range(size):
+            prefix[j + 1] = prefix[j] * base + np.uint64(codes[a + j] + 1)
         head = False
-        h = np.uint64(14695981039346656037)
-        for j in range(a, b - min_half):
-            h = (h ^ np.uint64(codes[j])) * mult
-            length = j + 1 - a
-            if length >= min_half and _member(known, h ^ np.uint64(length)):
+        for i in range(min_half, size - min_half + 1):
+            if _member(known, _keyed(prefix[i], i)):
                 head = True
                 break
         if not head:
             continue
-        for s in range(a + min_half, b - min_half + 1):
-            h = np.uint64(14695981039346656037)
-            for j in range(s, b):
-                h = (h ^ np.uint64(codes[j])) * mult
-            if _member(known, h ^ np.uint64(b - s)):
+        for i in range(min_half, size - min_half + 1):
+            tail = prefix[size] - prefix[i] * power[size - i]
+            if _member(known, _keyed(tail, size - i)):
                 maybe[n_maybe] = r
                 n_maybe += 1
                 break
     return lines, candidate, runs, maybe[:n_maybe]
+
+
+@njit(cache=True, nogil=True)
+def _keyed(h, length):
+    return (h ^ np.uint64(length)) * np.uint64(0x9E3779B97F4A7C15)
 
 
 @njit(cache=True, nogil=True)
