@@ -147,13 +147,14 @@ C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = 
 
 
 @njit(cache=True, nogil=True)
-def script_ngrams(codes, classes, alphabet, t1, t2, t3, size):
+def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     """The n-gram ids langdetect extracts from a Bengali/Devanagari text, in its order.
 
     Returns ``(ok, ids)``; ``ok`` is False when langdetect must decide (a character of class
     "other", Latin letters that would count, no n-gram at all). Same steps as the numpy
     version this replaces: drop ASCII letters, map to the profile alphabet (0 = space),
-    collapse runs of spaces, then per position the 1-, 2- and 3-gram ids that exist.
+    collapse runs of spaces, then per position the 1-, 2- and 3-gram ids that exist (a trigram
+    id is ``t3[row3[first, second] * size + third]``).
     """
     n = len(codes)
     n_other = n_az = n_low = 0
@@ -200,10 +201,12 @@ def script_ngrams(codes, classes, alphabet, t1, t2, t3, size):
             ids[k] = g
             k += 1
         if j >= 1 and prev != 0:
-            g = t3[seq[j - 1] * (size * size) + pair]
-            if g >= 0:
-                ids[k] = g
-                k += 1
+            row = row3[seq[j - 1] * size + prev]
+            if row >= 0:
+                g = t3[row * size + cur]
+                if g >= 0:
+                    ids[k] = g
+                    k += 1
     if k == 0:
         return False, empty
     return True, ids[:k]

@@ -169,14 +169,26 @@ class _Tables:
         for ch, i in position.items():
             if ch != " ":
                 self.alphabet[C_SCRIPT + ord(ch) - 0x0900] = i
+        # n-gram id by alphabet indices (-1: not a profile n-gram); trigrams in two steps (the
+        # pair's row among the pairs that start a trigram, then the third character), so the
+        # tables stay small enough for the cache
         self.t1 = np.full(size, -1, dtype=np.int32)
         self.t2 = np.full(size * size, -1, dtype=np.int32)
-        self.t3 = np.full(size * size * size, -1, dtype=np.int32)
+        self.row3 = np.full(size * size, -1, dtype=np.int32)
+        trigrams = []
         for gid, gram in enumerate(grams):
             key = 0
             for ch in gram:
                 key = key * size + position[ch]
-            (self.t1, self.t2, self.t3)[len(gram) - 1][key] = gid
+            if len(gram) == 3:
+                trigrams.append((key // size, key % size, gid))
+            else:
+                (self.t1, self.t2)[len(gram) - 1][key] = gid
+        pairs = sorted({pair for pair, _, _ in trigrams})
+        self.row3[pairs] = np.arange(len(pairs), dtype=np.int32)
+        self.t3 = np.full(len(pairs) * size, -1, dtype=np.int32)
+        for pair, third, gid in trigrams:
+            self.t3[self.row3[pair] * size + third] = gid
         self.classes = _class_table(np)
         self.dense_array = np.array(self.dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
         self.position_array = np.array(self.positions, dtype=np.int64)
@@ -297,7 +309,7 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     else:
         codes = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     ok, ids = _kernels.script_ngrams(
-        codes, tables.classes, tables.alphabet, tables.t1, tables.t2, tables.t3, tables.size
+        codes, tables.classes, tables.alphabet, tables.t1, tables.t2, tables.row3, tables.t3, tables.size
     )
     return _replay(tables, ids) if ok else None
 
