@@ -453,3 +453,39 @@ def _keyed(h, length):
 def _member(sorted_values, value):
     at = np.searchsorted(sorted_values, value)
     return at < len(sorted_values) and sorted_values[at] == value
+
+
+# --- ingest checks (corpus.segment.nfc_unchanged, control_count) ----------------------------
+
+NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
+_NFC_UNSAFE, _NFC_ROLES = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES
+
+
+@njit(cache=True, nogil=True)
+def nfc_verdict(flags):
+    """``NFC_CHANGES`` if a character is NFC-unsafe or a neighbour pair composes or decomposes
+    (roles 0 and 1), ``NFC_MARK_PAIRS`` if the only roles are pairs of combining marks (their
+    classes decide), else ``NFC_UNCHANGED``."""
+    n = len(flags)
+    marks = False
+    for i in range(n):
+        f = flags[i]
+        if f & _NFC_UNSAFE:
+            return NFC_CHANGES
+        if i + 1 < n:
+            roles = (f >> _NFC_ROLES) & (flags[i + 1] >> (_NFC_ROLES + 3)) & 7
+            if roles & 3:
+                return NFC_CHANGES
+            if roles:
+                marks = True
+    return NFC_MARK_PAIRS if marks else NFC_UNCHANGED
+
+
+@njit(cache=True, nogil=True)
+def count_flag(flags, bit):
+    """How many flag words have ``bit`` set."""
+    count = 0
+    for i in range(len(flags)):
+        if flags[i] & bit:
+            count += 1
+    return count

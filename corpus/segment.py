@@ -305,14 +305,13 @@ def char_flags(text: str):
 
 def nfc_unchanged(text: str) -> bool:
     """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
+    from corpus import _kernels
+
     _, flags = char_flags(text)
-    if (flags & F_NFC_UNSAFE).any():
-        return False
+    verdict = _kernels.nfc_verdict(flags)  # the flag tests below, in one compiled pass
+    if verdict != _kernels.NFC_MARK_PAIRS:
+        return verdict == _kernels.NFC_UNCHANGED
     roles = (flags[:-1] >> F_NFC_ROLES) & (flags[1:] >> (F_NFC_ROLES + 3)) & 7
-    if not roles.any():
-        return True
-    if (roles & 3).any():
-        return False
     # only pairs of combining marks: NFC reorders them if their combining classes descend
     ccc = unicodedata.combining
     return all(ccc(text[i]) <= ccc(text[i + 1]) for i in roles.nonzero()[0].tolist())
@@ -320,5 +319,7 @@ def nfc_unchanged(text: str) -> bool:
 
 def control_count(text: str) -> int:
     """Number of control characters other than line breaks and tabs (as ``ingest.check_text``)."""
+    from corpus import _kernels
+
     _, flags = char_flags(text)
-    return int((flags & F_CONTROL).astype(bool).sum())
+    return _kernels.count_flag(flags, F_CONTROL)
