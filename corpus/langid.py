@@ -84,9 +84,14 @@ def detect_language_reference(text: str) -> tuple[str, float]:
 #    when the tables load) and the *same* arithmetic, on a reduced state: the eight script
 #    languages one by one, and one value standing for each of the 47 others (they start
 #    equal and are always multiplied by the same weight, so langdetect's values for them are
-#    equal too). The normalising sum runs over all 55 values in langdetect's order with the
-#    builtin ``sum``, so every value, the convergence test, the final sort and the rounding
-#    are bit-identical to langdetect's.
+#    equal too). The normalising sum runs over all 55 values in langdetect's order like the
+#    builtin ``sum`` (plain left-to-right addition, or Neumaier's compensated sum from Python
+#    3.12 on: which one this Python does is checked when the tables load), so every value,
+#    the convergence test, the final sort and the rounding are bit-identical to langdetect's.
+#
+# Steps 1-2 (n-gram extraction) and the walk of step 3 run as compiled loops
+# (``corpus._kernels.script_ngrams`` and ``walk``, no fast-math: the same IEEE operations in
+# the same order); ``gauss`` and the final ranking stay in Python.
 #
 # tests/test_bench.py checks the facts this relies on (profiles, inert characters) and that
 # the results equal the reference path on the seeds and the synthetic corpus.
@@ -197,11 +202,6 @@ class _Tables:
         self.extend_stream(1 << 15)
         self.compensated = _builtin_sum_is_compensated()
         self.ok = self.ok and self.compensated is not None and self._self_test()
-
-    def lookup(self, text: str):
-        np = self.np
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        return self.classes[codes]
 
     def extend_stream(self, size: int) -> list[int]:
         bits = self._rng.getrandbits
