@@ -155,6 +155,8 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
         pos = starts[number + 1]
     byline = lexicon.BYLINE_PREFIX.match
     candidates.update(number for number, line in enumerate(lines) if byline(line))
+    if not candidates and not len(maybe):  # every line is one piece: no vocabulary needed
+        return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
     words = [text[a:b] for a, b in runs.tolist()]
     vocabulary = Counter(words)
     for k in maybe.tolist():
