@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     print(f"throughput on N={args.n:,} (work dir {args.work_dir}) ...", flush=True)
     results = throughput(args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample)
-    sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip()]
+    sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip() and int(s) > 0]  # 0: no curve
     print(f"peak RSS of stream-build at N={sizes} ...", flush=True)
     curve = rss_curve(args.work_dir, sizes, args.shard_size, args.rss_workers) if sizes else []
     load = None
