@@ -125,8 +125,8 @@ def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
 
 FAST = True
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
-_IN_LINE_CUE = re.compile(  # lexicon.INLINE_CUE, its whitespace kept within a line
-    lexicon.INLINE_CUE.pattern.replace(r"\s*", r"[^\S\n]*", 1), lexicon.INLINE_CUE.flags
+_IN_LINE_CUE = re.compile(  # lexicon.INLINE_CUE, its whitespace kept within a line, anchors per line
+    lexicon.INLINE_CUE.pattern.replace(r"\s*", r"[^\S\n]*", 1), lexicon.INLINE_CUE.flags | re.MULTILINE
 )
 
 
