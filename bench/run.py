@@ -319,7 +319,7 @@ def throughput(work: Path, n: int, shard_size: int, peer_sample: int, langdetect
 def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
     """Microseconds per document for each stage of `corpus prelabel`, measured one by one."""
     from corpus import langid
-    from corpus.cli import prelabel_record
+    from corpus.cli import prelabel_json
     from corpus.document import Document
     from corpus.ingest import check_text, normalise_text, sha256_hex
     from corpus.prelabel import MODEL_VERSION, prelabel_text
@@ -346,7 +346,7 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
     stages.append(
         (
             "output record + JSON encode",
-            lambda: [json.dumps(prelabel_record(d), ensure_ascii=False) for d in docs],
+            lambda: [prelabel_json(d) for d in docs],  # = json.dumps(prelabel_record(d)), as the CLI writes
         )
     )
     out = []
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     print(f"throughput on N={args.n:,} (work dir {args.work_dir}) ...", flush=True)
     results = throughput(args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample)
-    sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip()]
+    sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip() and int(s) > 0]  # 0: no curve
     print(f"peak RSS of stream-build at N={sizes} ...", flush=True)
     curve = rss_curve(args.work_dir, sizes, args.shard_size, args.rss_workers) if sizes else []
     load = None

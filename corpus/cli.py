@@ -185,7 +185,7 @@ def prelabel(
     written = problems = 0
     try:
         with tmp.open("w", encoding="utf-8") as handle:
-            lines = prelabel_lines(input, prelabel_record, workers=workers or os.cpu_count() or 1)
+            lines = prelabel_lines(input, prelabel_json, workers=workers or os.cpu_count() or 1)
             for item in progress_bar("pre-labelling")(lines):
                 if isinstance(item, Problem):
                     problems += 1
@@ -212,6 +212,33 @@ def prelabel_record(doc: Document) -> dict:
         ],
         "model_version": doc.model_version,
     }
+
+
+_INF = float("inf")
+
+
+def prelabel_json(doc: Document) -> str:
+    """``json.dumps(prelabel_record(doc), ensure_ascii=False)``, built directly (what the CLI writes).
+
+    Same encoder for strings (``json.encoder.encode_basestring``), ``repr`` for ints and finite
+    floats, same separators and key order; anything else goes through ``json.dumps`` itself.
+    """
+    from json.encoder import encode_basestring as enc
+
+    spans = []
+    for s in doc.spans:
+        start, end, score = s.start, s.end, s.score
+        plain = type(start) is int and type(end) is int and type(score) is float and abs(score) < _INF
+        if not plain:  # (json.dumps writes NaN/Infinity, and subclasses its own way)
+            return json.dumps(prelabel_record(doc), ensure_ascii=False)
+        spans.append(
+            f'{{"start": {start!r}, "end": {end!r}, "label": {enc(s.label)}, '
+            f'"category": {enc(s.category)}, "score": {score!r}}}'
+        )
+    return (
+        f'{{"id": {enc(doc.doc_id)}, "text": {enc(doc.text)}, "lang": {enc(doc.lang)}, '
+        f'"spans": [{", ".join(spans)}], "model_version": {enc(doc.model_version)}}}'
+    )
 
 
 @app.command()

@@ -41,9 +41,26 @@ class InputError(ValueError):
 
 
 def sha256_hex(data: bytes | str) -> str:
+    global _last_hashed
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        last = _last_hashed
+        if data is last[0]:  # the raw text is often the normalised text, the same object
+            return last[1]
+        digest = hashlib.sha256(data.encode("utf-8")).hexdigest()
+        _last_hashed = (data, digest)
+        return digest
     return hashlib.sha256(data).hexdigest()
+
+
+_last_hashed: tuple = (None, "")  # (str, its sha256): kept alive here, so identity means same text
+
+
+def _sha256_of_encoded(text: str, encoded: bytes) -> str:
+    """``sha256_hex(text)`` when ``encoded`` is ``text.encode("utf-8")`` (encoded once, not twice)."""
+    global _last_hashed
+    digest = hashlib.sha256(encoded).hexdigest()
+    _last_hashed = (text, digest)
+    return digest
 
 
 def normalise_text(text: str) -> str:
@@ -221,7 +238,7 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
                 yield Problem(origin, 'record has no "text" string')
                 continue
             try:
-                record["text"].encode("utf-8")
+                raw = record["text"].encode("utf-8")
                 text = check_text(normalise_text(record["text"]))
             except UnicodeEncodeError as err:
                 bad = f"\\u{ord(record['text'][err.start]):04x}"
@@ -236,7 +253,7 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
                 "origin": origin,
                 "doc_id": doc_id,
                 "text": text,
-                "raw_sha256": sha256_hex(record["text"]),
+                "raw_sha256": _sha256_of_encoded(record["text"], raw),
                 "source_file": shown,
                 **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
             }

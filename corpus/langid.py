@@ -12,6 +12,7 @@ import re as _re
 from functools import lru_cache
 
 from corpus.labels import LANGUAGES
+from corpus.segment import char_flags
 
 SEED = 0
 
@@ -83,9 +84,14 @@ def detect_language_reference(text: str) -> tuple[str, float]:
 #    when the tables load) and the *same* arithmetic, on a reduced state: the eight script
 #    languages one by one, and one value standing for each of the 47 others (they start
 #    equal and are always multiplied by the same weight, so langdetect's values for them are
-#    equal too). The normalising sum runs over all 55 values in langdetect's order with the
-#    builtin ``sum``, so every value, the convergence test, the final sort and the rounding
-#    are bit-identical to langdetect's.
+#    equal too). The normalising sum runs over all 55 values in langdetect's order like the
+#    builtin ``sum`` (plain left-to-right addition, or Neumaier's compensated sum from Python
+#    3.12 on: which one this Python does is checked when the tables load), so every value,
+#    the convergence test, the final sort and the rounding are bit-identical to langdetect's.
+#
+# Steps 1-2 (n-gram extraction) and the walk of step 3 run as compiled loops
+# (``corpus._kernels.script_ngrams`` and ``walk``, no fast-math: the same IEEE operations in
+# the same order); ``gauss`` and the final ranking stay in Python.
 #
 # tests/test_bench.py checks the facts this relies on (profiles, inert characters) and that
 # the results equal the reference path on the seeds and the synthetic corpus.
@@ -168,28 +174,39 @@ class _Tables:
         for ch, i in position.items():
             if ch != " ":
                 self.alphabet[C_SCRIPT + ord(ch) - 0x0900] = i
+        # n-gram id by alphabet indices (-1: not a profile n-gram); trigrams in two steps (the
+        # pair's row among the pairs that start a trigram, then the third character), so the
+        # tables stay small enough for the cache
         self.t1 = np.full(size, -1, dtype=np.int32)
         self.t2 = np.full(size * size, -1, dtype=np.int32)
-        self.t3 = np.full(size * size * size, -1, dtype=np.int32)
+        self.row3 = np.full(size * size, -1, dtype=np.int32)
+        trigrams = []
         for gid, gram in enumerate(grams):
             key = 0
             for ch in gram:
                 key = key * size + position[ch]
-            (self.t1, self.t2, self.t3)[len(gram) - 1][key] = gid
+            if len(gram) == 3:
+                trigrams.append((key // size, key % size, gid))
+            else:
+                (self.t1, self.t2)[len(gram) - 1][key] = gid
+        pairs = sorted({pair for pair, _, _ in trigrams})
+        self.row3[pairs] = np.arange(len(pairs), dtype=np.int32)
+        self.t3 = np.full(len(pairs) * size, -1, dtype=np.int32)
+        for pair, third, gid in trigrams:
+            self.t3[self.row3[pair] * size + third] = gid
         self.classes = _class_table(np)
+        self.dense_array = np.array(self.dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
+        self.position_array = np.array(self.positions, dtype=np.int64)
         self._rng = random.Random(SEED)
         self.stream: list[int] = []
         self.extend_stream(1 << 15)
-        self.ok = self.ok and self._self_test()
-
-    def lookup(self, text: str):
-        np = self.np
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        return self.classes[codes]
+        self.compensated = _builtin_sum_is_compensated()
+        self.ok = self.ok and self.compensated is not None and self._self_test()
 
     def extend_stream(self, size: int) -> list[int]:
         bits = self._rng.getrandbits
         self.stream.extend(bits(32) for _ in range(max(size - len(self.stream), 4096)))
+        self.stream_array = self.np.array(self.stream, dtype=self.np.int64)
         return self.stream
 
     def _self_test(self) -> bool:
@@ -208,6 +225,23 @@ class _Tables:
                 r, pos = _choice(stream, pos, n)
                 got.append(r)
         return got == expected
+
+
+def _builtin_sum_is_compensated() -> bool | None:
+    """Which summation this Python's builtin ``sum`` of floats does (``None``: neither known one)."""
+    import random
+
+    import numpy as np
+
+    from corpus._kernels import builtin_sum
+
+    rng = random.Random(SEED)
+    vectors = [[1e16, 1.0, -1e16], [0.1] * 55]
+    vectors += [[rng.random() * 10.0 ** rng.randint(-30, 5) for _ in range(55)] for _ in range(50)]
+    for compensated in (False, True):
+        if all(builtin_sum(np.array(v), compensated) == sum(v) for v in vectors):
+            return compensated
+    return None
 
 
 def _gauss(stream: list[int], pos: int, spare: float | None) -> tuple[float, float | None, int]:
@@ -233,13 +267,16 @@ def _choice(stream: list[int], pos: int, n: int) -> tuple[int, int]:
 
 
 _tables: _Tables | None = None
+_kernels = None  # corpus._kernels, imported with the tables (numba loads on first use only)
 FAST_PATH = True  # tests switch it off to compare with the reference path
 
 
 def _get_tables() -> _Tables | None:
-    global _tables, FAST_PATH
+    global _tables, _kernels, FAST_PATH
     if _tables is None:
         try:
+            from corpus import _kernels
+
             _tables = _Tables()
         except Exception:  # an unexpected langdetect layout: always use langdetect itself
             FAST_PATH = False
@@ -267,39 +304,14 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
             return None
         t = t[:_MAX_TEXT]
     # (shorter texts: what normalize_vi would merge contains a combining mark, class "other")
-    classes = tables.lookup(t)
-    counts = np.bincount(classes, minlength=_N_CLASSES)
-    if counts[C_OTHER]:
-        return None
-    latin = int(counts[C_AZ])
-    non_latin = len(t) - int(counts[C_SPACE_LOW] + counts[C_AZ] + counts[C_INERT_LOW])
-    if latin * 2 >= non_latin:
-        return None  # Latin n-grams would count: langdetect decides
-    if latin:
-        classes = classes[classes != C_AZ]
-    seq = np.empty(len(classes) + 1, dtype=np.int64)
-    seq[0] = 0  # langdetect's n-gram buffer starts as " "
-    seq[1:] = tables.alphabet[classes]
-    keep = seq != 0
-    keep[1:] |= seq[:-1] != 0
-    keep[0] = True
-    seq = seq[keep]  # runs of spaces count once
-    m = len(seq) - 1
-    if m < 1:
-        return None
-    size = tables.size
-    cur, prev = seq[1:], seq[:-1]
-    grams = np.empty((m, 3), dtype=np.int32)
-    grams[:, 0] = tables.t1[cur]
-    pair = prev * size + cur
-    grams[:, 1] = tables.t2[pair]
-    grams[0, 2] = -1
-    grams[1:, 2] = np.where(prev[1:] != 0, tables.t3[seq[:-2] * (size * size) + pair[1:]], -1)
-    ids = grams.ravel()
-    ids = ids[ids >= 0]
-    if not len(ids):
-        return None
-    return _replay(tables, ids)
+    if t is text:
+        codes = char_flags(text)[0]  # usually already computed by ingest's checks
+    else:
+        codes = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ok, ids = _kernels.script_ngrams(
+        codes, tables.classes, tables.alphabet, tables.t1, tables.t2, tables.row3, tables.t3, tables.size
+    )
+    return _replay(tables, ids) if ok else None
 
 
 def _replay(tables: _Tables, ids) -> tuple[str, float]:
@@ -311,12 +323,7 @@ def _replay(tables: _Tables, ids) -> tuple[str, float]:
     langdetect's language order, with the same builtin ``sum``), divisions, the convergence
     test and the final sort are langdetect's own, so the result is bit-identical.
     """
-    dense = tables.dense
     stream = tables.stream
-    item = ids.item
-    n = len(ids)
-    shift = 32 - n.bit_length()
-    positions = tables.positions
     n_langs = tables.n_langs
     n_script = len(_SCRIPT_PROFILES)
     acc = [0.0] * n_script
@@ -326,32 +333,22 @@ def _replay(tables: _Tables, ids) -> tuple[str, float]:
     for _ in range(_N_TRIAL):
         z, spare, pos = _gauss(stream, pos, spare)
         weight = (_ALPHA + z * _ALPHA_WIDTH) / _BASE_FREQ
-        u = [1.0 / n_langs] * n_script
-        other = 1.0 / n_langs
-        i = 0
-        while True:
-            r = stream[pos] >> shift
-            pos += 1
-            while r >= n:
-                r = stream[pos] >> shift
-                pos += 1
-            u = [x * (weight + p) for x, p in zip(u, dense[item(r)])]
-            other *= weight + 0.0
-            if i % 5 == 0:
-                if pos > len(stream) - 256:
-                    stream = tables.extend_stream(len(stream) + 8192)
-                values = [other] * n_langs
-                for k, at in enumerate(positions):
-                    values[at] = u[k]
-                total = sum(values)
-                u = [x / total for x in u]
-                other = other / total
-                if max(max(u), other) > _CONV or i >= _ITERATION_LIMIT:
-                    break
-            i += 1
+        while True:  # the walk itself is compiled (corpus._kernels.walk)
+            u, other, end = _kernels.walk(
+                ids, tables.dense_array, tables.stream_array, pos, weight, tables.position_array,
+                n_langs, _CONV, _ITERATION_LIMIT, tables.compensated,
+            )  # fmt: skip
+            if end >= 0:
+                break
+            stream = tables.extend_stream(len(stream) + (1 << 16))
+        pos = end
+        if pos > len(stream) - 256:
+            stream = tables.extend_stream(len(stream) + 8192)
+        u = u.tolist()
         for k in range(n_script):
             acc[k] += u[k] / _N_TRIAL
         acc_other += other / _N_TRIAL
+    positions = tables.positions
     probs = [acc_other] * n_langs
     for k, at in enumerate(positions):
         probs[at] = acc[k]

@@ -336,10 +336,11 @@ def prelabel_document(doc: Document) -> Document:
 # --- Fast path ------------------------------------------------------------------------------
 #
 # ``fast_features`` computes the same ``Features`` for all pieces of a document at once:
-# character counts and token starts from the vectorised character flags
-# (``corpus.segment.char_flags``), stop words looked up only for tokens whose stripped length
-# can be a stop word, cue phrases with one combined regex per short piece (same order of
-# categories), and no per-character Python. ``FAST = False`` runs the reference code.
+# character counts, sentence ends, tokens, stop words (tokens of up to 7 code points matched
+# as packed integers, longer ones as strings) and how each piece ends come from one compiled
+# loop over the character flags (``corpus._kernels.piece_counts`` on
+# ``corpus.segment.char_flags``); cue phrases take one combined regex per short piece (same
+# order of categories). No per-character Python. ``FAST = False`` runs the reference code.
 
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
@@ -366,24 +367,11 @@ def _stop_keys(lang: str):
         keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)
         lengths = min(map(len, words)), max(map(len, words))
         _fast_tables[lang] = np.array(keys, dtype=np.int64), *lengths, packable
-        _fast_tables["offsets"] = np.arange(_KEY_CHARS)
-        _fast_tables["shifts"] = np.arange(_KEY_CHARS, dtype=np.int64) * 9
     return _fast_tables[lang]
 
 
-def _packed_counts():
-    """Low flag byte -> five 12-bit counters: alpha, space, digit, latin, sentence end."""
-    import numpy as np
-
-    table = np.zeros(256, dtype=np.uint64)
-    for value in range(256):
-        bits = [value & 1, (value >> 1) & 1, (value >> 2) & 1, (value >> 3) & 1, (value >> 6) & 1]
-        table[value] = sum(bit << (12 * k) for k, bit in enumerate(bits))
-    return table
-
-
 assert TOKEN_STRIP == ",;:'\"‘’“”()।" and _TOKEN.pattern.startswith(_segment.TOKEN_START)
-# fast_features reads the low byte of the flags bit by bit, in this order
+# corpus._kernels reads the low byte of the flags bit by bit, in this order
 assert [_segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN] == [1, 2, 4, 8]
 assert [_segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT] == [16, 32, 64, 128]
 
@@ -449,94 +437,48 @@ def fast_features(
     """``piece_features`` of every piece ``text[starts[i]:ends[i]]`` (== ``texts[i]``), at once."""
     import numpy as np
 
+    from corpus import _kernels as K
+
     codes, flags = char_flags(text)
-    n = len(text)
-    p = len(starts)
-    s = np.asarray(starts, dtype=np.intp)
-    e = np.asarray(ends, dtype=np.intp)
-    low = flags.view(np.uint8)[::4]  # low byte of each flag word (little-endian)
-    # per-piece counts: five 12-bit fields summed at once (differences of a running sum)
-    running = np.zeros(n + 1, dtype=np.uint64)
-    if "packed" not in _fast_tables:
-        _fast_tables["packed"] = _packed_counts()
-    np.cumsum(_fast_tables["packed"][low], out=running[1:])
-    fields = running[e] - running[s]
-    counts = [((fields >> np.uint64(12 * k)) & np.uint64(4095)).tolist() for k in range(5)]
-    # tokens: a token-start character whose previous token-start-or-space character is a space
-    marked = np.flatnonzero(low & (_segment.F_TOKSTART | _segment.F_SPACE))
-    is_start = (low[marked] & _segment.F_TOKSTART).astype(bool)
-    after_space = np.empty_like(is_start)
-    after_space[:1] = True
-    after_space[1:] = ~is_start[:-1]
-    tokens = marked[is_start & after_space]
-    glued = np.flatnonzero((s > 0) & ~(low[s - 1] & _segment.F_SPACE).astype(bool))
-    if len(glued):  # a piece cut out of a chunk: its first token character starts a token
-        j = np.searchsorted(marked, s[glued])
-        inside = j < len(marked)
-        extra = marked[j[inside]]
-        extra = extra[(extra < e[glued[inside]]) & (low[extra] & _segment.F_TOKSTART).astype(bool)]
-        tokens = np.union1d(tokens, extra)
-    piece_of = np.searchsorted(s, tokens, side="right") - 1
-    n_words = np.bincount(piece_of, minlength=p).tolist()
-    # stop words: token.strip(TOKEN_STRIP) looked up when its ends can be a stop word's
     stops = STOP_WORDS.get(lang, frozenset())
-    n_stops = [0] * p
-    if stops and len(tokens):
-        spaces = np.append(np.flatnonzero(low & _segment.F_SPACE), n)
-        right = np.minimum(spaces[np.searchsorted(spaces, tokens)], e[piece_of])
-        left = tokens.copy()
-        while True:  # str.strip(TOKEN_STRIP), one character per side and round
-            trail = (low[right - 1] & _segment.F_STRIP).astype(bool) & (right > left)
-            lead = (low[np.minimum(left, n - 1)] & _segment.F_STRIP).astype(bool) & (right > left)
-            if not (trail.any() or lead.any()):
-                break
-            right -= trail
-            left += lead
+    if stops:
         keys, shortest, longest, packable = _stop_keys(lang)
-        size = right - left
-        short = (size >= shortest) & (size <= packable)
-        # exact: the stripped token, 9 bits per code point (Indic 1..256, other 300), as an int
-        at = left[short, None] + _fast_tables["offsets"]
-        values = codes[np.minimum(at, n - 1)].astype(np.int64) - 0x08FF
-        values[(values < 1) | (values > 256)] = 300
-        values[at >= right[short, None]] = 0
-        packed = (values << _fast_tables["shifts"]).sum(axis=1)
-        found = np.searchsorted(keys, packed)
-        hit = keys[np.minimum(found, len(keys) - 1)] == packed
-        for k in piece_of[short][hit].tolist():
-            n_stops[k] += 1
-        long = (size > packable) & (size >= shortest) & (size <= longest)
-        for a, b, k in zip(left[long].tolist(), right[long].tolist(), piece_of[long].tolist()):
-            if text[a:b] in stops:
-                n_stops[k] += 1
+    else:
+        keys, shortest, longest, packable = np.zeros(1, dtype=np.int64), 0, 0, 0
+    table, long_rows = K.piece_counts(
+        codes,
+        flags,
+        np.asarray(starts, dtype=np.int64),
+        np.asarray(ends, dtype=np.int64),
+        keys,
+        shortest,
+        longest,
+        packable,
+        bool(stops),
+    )
+    rows = table.tolist()
+    for a, b, k in long_rows.tolist():  # stop words too long to pack: looked up as strings
+        if text[a:b] in stops:
+            rows[k][K.COL_STOPS] += 1
     code_possible = any(marker in text for marker in _CODE_MARKERS)
-    alphas, spaces_n, digits_n, latins, sentence_ends = counts
     out = []
-    for i, t in enumerate(texts):
+    append = out.append
+    for t, (alpha, space_n, digits, latin, sentences, words, n_stops, end), r in zip(texts, rows, repeated):
         size = len(t)
-        if size > 4095:  # a 12-bit field could overflow: count directly
-            alpha, space_n = sum(ch.isalpha() for ch in t), sum(ch.isspace() for ch in t)
-            digits, latin = sum(ch.isdigit() for ch in t), sum("a" <= ch.lower() <= "z" for ch in t)
-            sentences = len(_SENTENCE_END.findall(t))
-        else:
-            alpha, space_n, digits, latin = alphas[i], spaces_n[i], digits_n[i], latins[i]
-            sentences = sentence_ends[i] if "." not in t else len(_SENTENCE_END.findall(t))
         visible = size - space_n or 1
-        last = t.rstrip(_CLOSERS)[-1:]
-        words = n_words[i]
-        out.append(
+        append(
             _FastFeatures(
                 size,
                 words,
                 sentences,
-                last != "" and last in "।॥.",
-                last != "" and last in "!?",
-                n_stops[i] / (words or 1),
+                end == K.END_PERIOD,
+                end == K.END_EXCLAIM,
+                n_stops / (words or 1),
                 latin / (alpha or 1),
                 digits / visible,
                 alpha / visible,
-                _cue_fast(t, code_possible),
-                repeated[i],
+                _cue_fast(t, code_possible) if size <= 200 else None,
+                r,
                 size <= 80 and (digits > 0 or _AGO.search(t) is not None) and bool(_DATE.search(t)),
             )
         )

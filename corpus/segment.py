@@ -115,69 +115,82 @@ def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
 
 # --- Fast path ------------------------------------------------------------------------------
 #
-# Most lines have no cut at all. A line can only have one if a cheap document-wide pattern
-# (a superset of the rule) matches inside it, or if it holds a once-seen long word with a
-# valid split, so only those lines go through ``_cuts_in_line``; the others are one trimmed
-# piece. The vocabulary only needs words of five or more code points (``_compound_cuts``
-# reads counts of words >= 10 and the presence of halves >= 5), so only those are counted.
+# Most lines have no cut at all. A line can only have one if a cheap test (the rule itself, or
+# a superset of it) fires inside it, or if it holds a once-seen long word with a valid split,
+# so only those lines go through ``_cuts_in_line``; the others are one trimmed piece. One
+# compiled pass over the code points (``corpus._kernels.lines_scan``) finds the lines and
+# their trimmed bounds, the lines where the character-level rules may cut, the words of the
+# vocabulary and the long words whose ends are words too (the only ones ``_splits`` can
+# split). The cue rule runs as a regex over the whole text, with whitespace kept within a
+# line, so every match of it inside a line is a match there too (a match spanning two lines
+# only adds a candidate); the byline and dateline-agency rules, anchored at line starts, are
+# matched line by line.
+# The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
+# counts of words >= 10 and the presence of halves >= 5), so only those are counted.
 
 FAST = True
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
-_PREFILTERS = (
-    re.compile(rf"[{_TERMINATORS}.](?=[{INDIC_LETTER}A-Za-z])"),  # _GLUE_AFTER_TERMINATOR
-    re.compile(rf"[A-Z](?<=[a-z{INDIC_LETTER}][A-Z])[a-z]"),  # _INDIC_THEN_LATIN_CAP, _CAMEL_KICKER
-    re.compile(r"\([A-Za-z][A-Za-z &-]{2,60}\)"),  # _TRAILING_LATIN_TAG
-    re.compile(lexicon.BYLINE_PREFIX.pattern, lexicon.BYLINE_PREFIX.flags | re.MULTILINE),
-    lexicon.INLINE_CUE,
-    lexicon.DATELINE_AGENCY,  # anchored at line starts (re.MULTILINE)
+_IN_LINE_CUE = re.compile(  # lexicon.INLINE_CUE, its whitespace kept within a line, anchors per line
+    lexicon.INLINE_CUE.pattern.replace(r"\s*", r"[^\S\n]*", 1), lexicon.INLINE_CUE.flags | re.MULTILINE
 )
+
+
+def _lines_scan(text: str):
+    """``corpus._kernels.lines_scan`` of ``text``."""
+    from corpus import _kernels
+
+    codes, flags = char_flags(text)
+    return _kernels.lines_scan(codes, flags, _MIN_HALF)
 
 
 def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
     """``(start, end, line, glued)`` of every piece, exactly as ``segment_reference`` cuts them."""
+    table, flagged, runs, maybe = _lines_scan(text)
+    bounds = table.tolist()
     lines = text.split("\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-    candidates = _candidate_lines(text, starts)
-    vocabulary = Counter(_WORD5.findall(text))
-    for word, count in vocabulary.items():
-        if count == 1 and len(word) >= 2 * _MIN_HALF and _splits(word, vocabulary):
+    candidates = set(flagged.nonzero()[0].tolist())
+    starts = [row[0] for row in bounds]
+    last = len(starts) - 1
+    pos = 0
+    while (match := _IN_LINE_CUE.search(text, pos)) is not None:
+        number = bisect_right(starts, match.start()) - 1
+        candidates.add(number)
+        if number >= last:
+            break
+        pos = starts[number + 1]
+    byline, agency = lexicon.BYLINE_PREFIX.match, lexicon.DATELINE_AGENCY.match
+    candidates.update(number for number, line in enumerate(lines) if byline(line) or agency(line))
+    if not candidates and not len(maybe):  # every line is one piece: no vocabulary needed
+        return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
+    words = [text[a:b] for a, b in runs.tolist()]
+    vocabulary = Counter(words)
+    for k in maybe.tolist():
+        word = words[k]
+        if vocabulary[word] == 1 and _splits(word, vocabulary):
             found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
             if found:
                 candidates.add(bisect_right(starts, found.start()) - 1)
     out: list[tuple[int, int, int, bool]] = []
-    for number, line in enumerate(lines):
-        offset = starts[number]
+    for number, (offset, first, end) in enumerate(bounds):
         if number in candidates:
+            line = lines[number]
             cuts = sorted(set(_cuts_in_line(line, vocabulary)))
             if cuts:
-                bounds = [0, *cuts, len(line)]
-                for left, right in zip(bounds, bounds[1:]):
-                    start, end = trim(line, left, right)
-                    if start < end:
-                        out.append((offset + start, offset + end, number, True))
+                edges = [0, *cuts, len(line)]
+                for left, right in zip(edges, edges[1:]):
+                    start, stop = trim(line, left, right)
+                    if start < stop:
+                        out.append((offset + start, offset + stop, number, True))
                 continue
-        stripped = line.strip()
-        if stripped:
-            start = len(line) - len(line.lstrip())
-            out.append((offset + start, offset + start + len(stripped), number, False))
+        if first < end:
+            out.append((first, end, number, False))
     return out
 
 
-def _candidate_lines(text: str, starts: list[int]) -> set[int]:
-    """Lines in which some prefilter matches (every line where a rule could cut is among them)."""
-    found: set[int] = set()
-    last = len(starts) - 2
-    for pattern in _PREFILTERS:
-        pos = 0
-        while (match := pattern.search(text, pos)) is not None:
-            number = bisect_right(starts, match.start()) - 1
-            found.add(number)
-            if number >= last:
-                break
-            pos = starts[number + 1]
-    return found
+def _vocabulary(text: str) -> Counter[str]:
+    """``Counter(_WORD5.findall(text))``, as ``segment_bounds`` counts it."""
+    runs = _lines_scan(text)[2]
+    return Counter([text[a:b] for a, b in runs.tolist()])
 
 
 def _splits(word: str, vocabulary: Counter[str]) -> bool:
@@ -299,14 +312,13 @@ def char_flags(text: str):
 
 def nfc_unchanged(text: str) -> bool:
     """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
+    from corpus import _kernels
+
     _, flags = char_flags(text)
-    if (flags & F_NFC_UNSAFE).any():
-        return False
+    verdict = _kernels.nfc_verdict(flags)  # the flag tests below, in one compiled pass
+    if verdict != _kernels.NFC_MARK_PAIRS:
+        return verdict == _kernels.NFC_UNCHANGED
     roles = (flags[:-1] >> F_NFC_ROLES) & (flags[1:] >> (F_NFC_ROLES + 3)) & 7
-    if not roles.any():
-        return True
-    if (roles & 3).any():
-        return False
     # only pairs of combining marks: NFC reorders them if their combining classes descend
     ccc = unicodedata.combining
     return all(ccc(text[i]) <= ccc(text[i + 1]) for i in roles.nonzero()[0].tolist())
@@ -314,5 +326,7 @@ def nfc_unchanged(text: str) -> bool:
 
 def control_count(text: str) -> int:
     """Number of control characters other than line breaks and tabs (as ``ingest.check_text``)."""
+    from corpus import _kernels
+
     _, flags = char_flags(text)
-    return int((flags & F_CONTROL).astype(bool).sum())
+    return _kernels.count_flag(flags, F_CONTROL)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,80 @@ def test_fast_features_follow_any_stop_word_list(synthetic: list[str], monkeypat
     monkeypatch.setattr(prelabel, "FAST", False)
     monkeypatch.setattr(segment, "FAST", False)
     assert [prelabel.prelabel_text(t, lang) for t, lang in zip(texts, langs)] == fast
+
+
+EDGE_TEXTS = [
+    "",
+    "\n\n\n",
+    "   \t  ",
+    "x",
+    "।",
+    "ঢাকা",
+    "ঢাকা।\n\n\nকলকাতা।\n",
+    # emoji, ZWJ sequences, variation selectors, astral letters and digits
+    "খবর 😀 আজ।👨‍👩‍👧 পরিবার ❤️ সবাই।\u200dঢাকা\u200c কলকাতা 𝕏 𝐀𝐁𝐂 𝟙𝟚 আর ও এবং তারা।",
+    "ঢাকা😀।ওঁ কলকাতা😀Kolkata News: খবর 🇮🇳 भारत।नई दिल्ली",
+    # CRLF and lone CR (normalised by ingest before anything sees them), trailing spaces
+    "প্রথম লাইন।\r\nদ্বিতীয় লাইন  \r\n\r\nতৃতীয়\rচতুর্থ। \r\n",
+    # cue phrases, bylines, tags, glued pieces, code, dates, long runs and stop words at the edges
+    "নিজস্ব প্রতিবেদক: ঢাকা। আরও পড়ুন: খবর\nহোম | জাতীয় | খেলা\n১৩ অক্টোবর ২০২৫, ২৩:২৫\n"
+    "সে এবং ও তারা (Artificial Intelligence)\nAdvertisement\n{var x = 1;}\n"
+    + "ক" * 5000
+    + "\n"
+    + "এবং, ও; তারা। " * 400
+    + "\nএ.বি.সি. ঢাকা.কলকাতা a.b LiveRation Scam: খবর",
+    "\u2028ঢাকা\u2029কলকাতা\x0bখুলনা\x1cরাজশাহী\u0085সিলেট\xa0বরিশাল",
+    "(আরও) “এবং” ‘ও’ ।এবং। ,তারা, এ-ই এই।” শেষ!’ প্রশ্ন?)] না.” হ্যাঁ!!",
+]
+
+
+def _normalised(text: str) -> str:
+    from corpus.ingest import normalise_text
+
+    return normalise_text(text)
+
+
+@pytest.mark.parametrize("raw", EDGE_TEXTS)
+def test_fast_paths_equal_the_reference_paths_on_edge_cases(raw: str):
+    """Emoji/ZWJ/astral characters, CRLF, empty lines, long pieces: fast == reference, exactly."""
+    text = _normalised(raw)
+    pieces = segment.segment(text)
+    fast = {lang: prelabel.prelabel_text(text, lang) for lang in ("bn", "hi", "en")}
+    assert segment._vocabulary(text) == Counter(segment._WORD5.findall(text))
+    segment.FAST = prelabel.FAST = False
+    try:
+        assert segment.segment(text) == pieces
+        assert {lang: prelabel.prelabel_text(text, lang) for lang in fast} == fast
+    finally:
+        segment.FAST = prelabel.FAST = True
+    if text.strip():
+        try:
+            expected = langid.detect_language_reference(text)
+        except langid.LanguageError as err:
+            with pytest.raises(langid.LanguageError, match=re.escape(str(err))):
+                langid.detect_language(text)
+        else:
+            assert langid.detect_language(text) == expected
+
+
+def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: list[str]):
+    """The walk restarts when the random stream runs out, and sums like this Python's ``sum``."""
+    import numpy as np
+
+    from corpus import _kernels
+
+    tables = langid._get_tables()
+    assert tables is not None and tables.compensated is not None
+    rng = np.random.default_rng(0)
+    for values in ([1e16, 1.0, -1e16], list(rng.random(55) * 10.0 ** rng.integers(-20, 5, 55))):
+        assert _kernels.builtin_sum(np.array(values), tables.compensated) == sum(values)
+    texts = synthetic[:15]
+    expected = [langid.detect_language(t) for t in texts]
+    saved = tables.stream, tables.stream_array
+    try:
+        tables.stream = saved[0][:300]  # far shorter than one walk: extended on demand
+        tables.stream_array = saved[1][:300]
+        assert [langid.detect_language(t) for t in texts] == expected
+    finally:
+        tables.stream, tables.stream_array = saved
+    assert expected == [langid.detect_language_reference(t) for t in texts]

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app, prelabel_record
+from corpus.cli import app, prelabel_json, prelabel_record
+from corpus.document import Document, Span
 from corpus.ingest import Problem
 from corpus.pipeline import iter_prelabelled
 from corpus.release import ReleaseError, file_sha256
@@ -59,12 +60,19 @@ def reference_lines(path: Path) -> list[str]:
 def test_prelabel_lines_equal_the_reference_pipeline_for_any_worker_count(corpus: Path):
     expected = reference_lines(corpus)
     for workers in (1, 2):
-        got = [
-            str(x) if isinstance(x, Problem) else x
-            for x in prelabel_lines(corpus, prelabel_record, workers, 7)
-        ]
-        assert got == expected
+        for serialise in (prelabel_record, prelabel_json):
+            got = prelabel_lines(corpus, serialise, workers, 7)
+            assert [str(x) if isinstance(x, Problem) else x for x in got] == expected
     assert sum(line.startswith("corpus.jsonl:") for line in expected) == 2  # bad JSON, English
+
+
+def test_prelabel_json_is_json_dumps_of_the_record():
+    text = 'ঢাকা "quoted" \\ back\tslash\x7f\u2028 😀👨\u200d👩\u200d👧 \ud7ff\n\nend'
+    scores = [0.5, 1.0, 0.0, 1e-05, 0.1234, 3, float("nan"), float("inf"), True]
+    for score in scores:
+        for spans in ((), (Span(0, 4, "body", score), Span(5, 12, "navigation", 0.25))):
+            doc = Document('id "1"\n', text, "f", "", "", "bn", 1.0, spans=spans, model_version="m\u00e9")
+            assert prelabel_json(doc) == json.dumps(prelabel_record(doc), ensure_ascii=False)
 
 
 def test_prelabel_cli_workers_write_identical_bytes(corpus: Path, tmp_path: Path):

@@ -1,0 +1,491 @@
+"""Compiled inner loops of the fast paths (numba, cached on disk after the first run).
+
+Each kernel is a plain loop over code points or character flags that the pure Python/numpy
+fast paths used to spread over dozens of numpy calls and per-piece Python. They compute the
+same numbers (integer counts, index scans, the float arithmetic of langdetect's random walk
+in the same order); tests/test_bench.py and tests/test_prelabel.py compare every result with
+the reference paths. numba compiles them once per machine (``cache=True`` writes next to this
+file, or to numba's user cache if the package is read-only); later processes load the
+machine code in milliseconds. Imported on first use only.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from corpus import segment as _segment
+
+
+def njit(**options):
+    """``numba.njit`` with an on-disk cache when there is a writable place for one."""
+
+    def wrap(func):
+        try:
+            return numba.njit(**options)(func)
+        except RuntimeError:  # "no locator available": compile in every process instead
+            return numba.njit(**{**options, "cache": False})(func)
+
+    return wrap
+
+
+# flag bits of corpus.segment.char_flags
+ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN
+TOKSTART, STRIP, SENT, DOT = _segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT
+# characters ``str.rstrip`` removes before the end-of-piece test: " ' ” ’ » ) ]
+_CLOSERS = np.array([0x22, 0x27, 0x201D, 0x2019, 0xBB, 0x29, 0x5D], dtype=np.int64)
+N_COLUMNS = 8
+(COL_ALPHA, COL_SPACE, COL_DIGIT, COL_LATIN, COL_SENTENCES, COL_WORDS, COL_STOPS, COL_END) = range(N_COLUMNS)
+END_NONE, END_PERIOD, END_EXCLAIM = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops):
+    """Per piece ``[starts[i], ends[i])``: the counts ``piece_features`` derives from its text.
+
+    Columns (``COL_*``): letters, whitespace, digits, Latin letters, sentence ends (``[।॥!?]``
+    or ``.`` before whitespace or the end), tokens (``_TOKEN``: a token-start character, then
+    everything up to whitespace), stop words among the tokens (those whose stripped form has
+    at most ``packable`` code points, matched as packed integers against ``keys``), and how
+    the piece ends once closing quotes/brackets are stripped (``END_*``). Tokens whose
+    stripped form is longer than ``packable`` but could still be a stop word are returned as
+    ``(start, end, piece)`` rows for a string lookup.
+    """
+    p = len(starts)
+    out = np.zeros((p, N_COLUMNS), dtype=np.int64)
+    n_chars = 0
+    for k in range(p):
+        n_chars += ends[k] - starts[k]
+    long_rows = np.empty(((n_chars + p) // 2 + 1, 3), dtype=np.int64)  # >= tokens: 1 per 2 chars
+    n_long = 0
+    n_keys = len(keys)
+    for k in range(p):
+        s = starts[k]
+        e = ends[k]
+        alpha = space = digit = latin = sentences = words = hits = 0
+        i = s
+        in_token = False
+        while i < e:
+            f = flags[i]
+            if f & ALPHA:
+                alpha += 1
+            if f & DIGIT:
+                digit += 1
+            if f & LATIN:
+                latin += 1
+            if f & SENT:
+                sentences += 1
+            elif f & DOT:
+                if i + 1 == e or flags[i + 1] & SPACE:
+                    sentences += 1
+            if f & SPACE:
+                space += 1
+                in_token = False
+            elif not in_token and f & TOKSTART:
+                in_token = True
+                words += 1
+                if stops:
+                    # the token runs to the next whitespace (or the piece's end)
+                    b = i + 1
+                    while b < e and not flags[b] & SPACE:
+                        b += 1
+                    a = i
+                    # str.strip(TOKEN_STRIP): one character per side and round, as in Python
+                    while a < b and flags[a] & STRIP:
+                        a += 1
+                    while b > a and flags[b - 1] & STRIP:
+                        b -= 1
+                    size = b - a
+                    if size >= shortest and size <= packable:
+                        key = 0
+                        for j in range(size):
+                            v = np.int64(codes[a + j]) - 0x08FF
+                            if v < 1 or v > 256:
+                                v = 300
+                            key |= v << (9 * j)
+                        lo = np.searchsorted(keys, key)
+                        if lo < n_keys and keys[lo] == key:
+                            hits += 1
+                    elif size > packable and size >= shortest and size <= longest:
+                        long_rows[n_long, 0] = a
+                        long_rows[n_long, 1] = b
+                        long_rows[n_long, 2] = k
+                        n_long += 1
+            i += 1
+        end = END_NONE
+        j = e - 1
+        while j >= s:
+            c = codes[j]
+            closer = False
+            for x in _CLOSERS:
+                if c == x:
+                    closer = True
+                    break
+            if not closer:
+                break
+            j -= 1
+        if j >= s:
+            c = codes[j]
+            if c == 0x0964 or c == 0x0965 or c == 0x2E:  # । ॥ .
+                end = END_PERIOD
+            elif c == 0x21 or c == 0x3F:  # ! ?
+                end = END_EXCLAIM
+        out[k, COL_ALPHA] = alpha
+        out[k, COL_SPACE] = space
+        out[k, COL_DIGIT] = digit
+        out[k, COL_LATIN] = latin
+        out[k, COL_SENTENCES] = sentences
+        out[k, COL_WORDS] = words
+        out[k, COL_STOPS] = hits
+        out[k, COL_END] = end
+    return out, long_rows[:n_long]
+
+
+# --- language id (corpus.langid's exact fast path) ------------------------------------------
+
+C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
+
+
+@njit(cache=True, nogil=True)
+def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
+    """The n-gram ids langdetect extracts from a Bengali/Devanagari text, in its order.
+
+    Returns ``(ok, ids)``; ``ok`` is False when langdetect must decide (a character of class
+    "other", Latin letters that would count, no n-gram at all). Same steps as the numpy
+    version this replaces: drop ASCII letters, map to the profile alphabet (0 = space),
+    collapse runs of spaces, then per position the 1-, 2- and 3-gram ids that exist (a trigram
+    id is ``t3[row3[first, second] * size + third]``).
+    """
+    n = len(codes)
+    n_other = n_az = n_low = 0
+    for i in range(n):
+        c = classes[codes[i]]
+        if c == C_OTHER:
+            n_other += 1
+        elif c == C_AZ:
+            n_az += 1
+        elif c == C_SPACE_LOW or c == C_INERT_LOW:
+            n_low += 1
+    empty = np.empty(0, dtype=np.int64)
+    if n_other:
+        return False, empty
+    non_latin = n - (n_low + n_az)
+    if n_az * 2 >= non_latin:
+        return False, empty
+    seq = np.empty(n + 1, dtype=np.int64)
+    seq[0] = 0
+    m = 1
+    for i in range(n):
+        c = classes[codes[i]]
+        if c == C_AZ:
+            continue
+        a = alphabet[c]
+        if a == 0 and seq[m - 1] == 0:
+            continue  # runs of spaces count once
+        seq[m] = a
+        m += 1
+    if m < 2:
+        return False, empty
+    ids = np.empty(3 * (m - 1), dtype=np.int64)
+    k = 0
+    for j in range(m - 1):
+        prev = seq[j]
+        cur = seq[j + 1]
+        g = t1[cur]
+        if g >= 0:
+            ids[k] = g
+            k += 1
+        pair = prev * size + cur
+        g = t2[pair]
+        if g >= 0:
+            ids[k] = g
+            k += 1
+        if j >= 1 and prev != 0:
+            row = row3[seq[j - 1] * size + prev]
+            if row >= 0:
+                g = t3[row * size + cur]
+                if g >= 0:
+                    ids[k] = g
+                    k += 1
+    if k == 0:
+        return False, empty
+    return True, ids[:k]
+
+
+@njit(cache=True, nogil=True)
+def walk(ids, dense, stream, pos, weight, positions, n_langs, conv, limit, compensated):
+    """One trial of langdetect's random walk from stream position ``pos``, operation for operation.
+
+    ``dense[g]`` are n-gram ``g``'s probabilities in the script languages (at ``positions`` in
+    langdetect's language order); the other languages share one value. Every fifth step the
+    55 values are normalised by their sum, taken left to right in language order like
+    Python's builtin ``sum`` (with Neumaier's compensation when ``compensated``: Python >= 3.12).
+    Returns ``(u, other, pos)``; ``pos == -1`` means the stream ran out (extend it, call again).
+    """
+    n = len(ids)
+    n_script = len(positions)
+    shift = 32 - _bit_length(n)
+    size = len(stream)
+    u = np.empty(n_script, dtype=np.float64)
+    for k in range(n_script):
+        u[k] = 1.0 / n_langs
+    other = 1.0 / n_langs
+    values = np.empty(n_langs, dtype=np.float64)
+    i = 0
+    while True:
+        if pos >= size:
+            return u, other, -1
+        r = stream[pos] >> shift
+        pos += 1
+        while r >= n:
+            if pos >= size:
+                return u, other, -1
+            r = stream[pos] >> shift
+            pos += 1
+        g = ids[r]
+        for k in range(n_script):
+            u[k] = u[k] * (weight + dense[g, k])
+        other *= weight + 0.0
+        if i % 5 == 0:
+            for k in range(n_langs):
+                values[k] = other
+            for k in range(n_script):
+                values[positions[k]] = u[k]
+            total = builtin_sum(values, compensated)
+            for k in range(n_script):
+                u[k] = u[k] / total
+            other = other / total
+            top = u[0]
+            for k in range(1, n_script):
+                if u[k] > top:
+                    top = u[k]
+            if other > top:
+                top = other
+            if top > conv or i >= limit:
+                break
+        i += 1
+    return u, other, pos
+
+
+@njit(cache=True)
+def builtin_sum(values, compensated):
+    """Python's ``sum(values)`` of floats: left to right from ``values[0]``; from Python 3.12 on
+    with Neumaier's compensation, added at the end if non-zero and finite (``bltinmodule.c``)."""
+    total = values[0]
+    c = 0.0
+    for k in range(1, len(values)):
+        x = values[k]
+        t = total + x
+        if compensated:
+            if abs(total) >= abs(x):
+                c += (total - t) + x
+            else:
+                c += (x - t) + total
+        total = t
+    if compensated and c != 0.0 and np.isfinite(c):
+        total += c
+    return total
+
+
+@njit(cache=True)
+def _bit_length(n):
+    b = 0
+    while n:
+        n >>= 1
+        b += 1
+    return b
+
+
+# --- segmentation ---------------------------------------------------------------------------
+
+assert _segment.INDIC_LETTER == "\u0980-\u09ff\u0900-\u097f"  # one block: U+0900..U+09FF
+
+
+@njit(cache=True, nogil=True)
+def _is_indic(c):
+    return 0x0900 <= c <= 0x09FF
+
+
+@njit(cache=True, nogil=True)
+def _is_upper(c):
+    return 0x41 <= c <= 0x5A
+
+
+@njit(cache=True, nogil=True)
+def _is_lower(c):
+    return 0x61 <= c <= 0x7A
+
+
+@njit(cache=True, nogil=True)
+def lines_scan(codes, flags, min_half):
+    """Lines, candidate lines and the words the compound rule can split, in one pass.
+
+    Returns ``(lines, candidate, runs, maybe)``:
+
+    * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
+      ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
+    * ``candidate[k]`` is 1 when a rule of ``segment._cuts_in_line`` other than the cue, byline
+      and compound rules may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
+      ``_INDIC_THEN_LATIN_CAP`` exactly; ``_CAMEL_KICKER`` needs lower-Upper-lower and a colon in
+      the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``);
+    * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
+      (the ``_WORD5`` matches), in order;
+    * ``maybe``: indices into ``runs`` of words of ``2 * min_half``+ code points that have a
+      prefix and a suffix of ``min_half``+ code points equal to some word of ``runs``
+      (compared by a 64-bit hash, so a collision only adds a candidate): every word that
+      ``segment._splits`` can split is among them.
+    """
+    n = len(codes)
+    n_lines = 1
+    for i in range(n):
+        if codes[i] == 10:
+            n_lines += 1
+    lines = np.empty((n_lines, 3), dtype=np.int64)
+    candidate = np.zeros(n_lines, dtype=np.uint8)
+    runs = np.empty((n // max(min_half, 1) + 1, 2), dtype=np.int64)
+    n_runs = 0
+    k = 0
+    start = 0
+    first = -1
+    last = -1
+    colon = False
+    camel = False
+    i = 0
+    while i <= n:
+        if i == n or codes[i] == 10:
+            lines[k, 0] = start
+            if first < 0:
+                lines[k, 1] = i
+                lines[k, 2] = i
+            else:
+                lines[k, 1] = first
+                lines[k, 2] = last + 1
+                if codes[last] == 0x29 or (colon and camel):  # ")" ends the line; "xYz ... :"
+                    candidate[k] = 1
+            k += 1
+            start = i + 1
+            first = last = -1
+            colon = camel = False
+            i += 1
+            continue
+        c = codes[i]
+        if not flags[i] & SPACE:
+            if first < 0:
+                first = i
+            last = i
+        nxt = codes[i + 1] if i + 1 < n else 0
+        if flags[i] & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
+            if _is_indic(nxt) or _is_upper(nxt) or _is_lower(nxt):
+                candidate[k] = 1
+        if c == 0x3A:
+            colon = True
+        elif c == 0x2E:
+            if _is_indic(nxt):
+                candidate[k] = 1
+        elif _is_indic(c):
+            if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
+                candidate[k] = 1
+            # a run of Indic letters: a word for the vocabulary if long enough
+            if i == 0 or not _is_indic(codes[i - 1]):
+                j = i + 1
+                while j < n and _is_indic(codes[j]):
+                    j += 1
+                if j - i >= min_half:
+                    runs[n_runs, 0] = i
+                    runs[n_runs, 1] = j
+                    n_runs += 1
+        elif _is_lower(c):
+            if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
+                camel = True
+        i += 1
+    runs = runs[:n_runs]
+    # polynomial hashes (mod 2**64) of every word, then of the prefixes and suffixes of the
+    # long ones: prefix hashes accumulate, a suffix's is the word's minus its prefix's shifted
+    base = np.uint64(0x100000001B3)
+    longest = 0
+    for r in range(n_runs):
+        longest = max(longest, runs[r, 1] - runs[r, 0])
+    power = np.empty(longest + 1, dtype=np.uint64)
+    power[0] = np.uint64(1)
+    for j in range(longest):
+        power[j + 1] = power[j] * base
+    prefix = np.empty(longest + 1, dtype=np.uint64)
+    hashes = np.empty(n_runs, dtype=np.uint64)
+    for r in range(n_runs):
+        h = np.uint64(0)
+        for j in range(runs[r, 0], runs[r, 1]):
+            h = h * base + np.uint64(codes[j] + 1)
+        hashes[r] = _keyed(h, runs[r, 1] - runs[r, 0])
+    known = np.sort(hashes)
+    maybe = np.empty(n_runs, dtype=np.int64)
+    n_maybe = 0
+    for r in range(n_runs):
+        a = runs[r, 0]
+        b = runs[r, 1]
+        size = b - a
+        if size < 2 * min_half:
+            continue
+        prefix[0] = np.uint64(0)
+        for j in range(size):
+            prefix[j + 1] = prefix[j] * base + np.uint64(codes[a + j] + 1)
+        head = False
+        for i in range(min_half, size - min_half + 1):
+            if _member(known, _keyed(prefix[i], i)):
+                head = True
+                break
+        if not head:
+            continue
+        for i in range(min_half, size - min_half + 1):
+            tail = prefix[size] - prefix[i] * power[size - i]
+            if _member(known, _keyed(tail, size - i)):
+                maybe[n_maybe] = r
+                n_maybe += 1
+                break
+    return lines, candidate, runs, maybe[:n_maybe]
+
+
+@njit(cache=True, nogil=True)
+def _keyed(h, length):
+    return (h ^ np.uint64(length)) * np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def _member(sorted_values, value):
+    at = np.searchsorted(sorted_values, value)
+    return at < len(sorted_values) and sorted_values[at] == value
+
+
+# --- ingest checks (corpus.segment.nfc_unchanged, control_count) ----------------------------
+
+NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
+_NFC_UNSAFE, _NFC_ROLES = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES
+
+
+@njit(cache=True, nogil=True)
+def nfc_verdict(flags):
+    """``NFC_CHANGES`` if a character is NFC-unsafe or a neighbour pair composes or decomposes
+    (roles 0 and 1), ``NFC_MARK_PAIRS`` if the only roles are pairs of combining marks (their
+    classes decide), else ``NFC_UNCHANGED``."""
+    n = len(flags)
+    marks = False
+    for i in range(n):
+        f = flags[i]
+        if f & _NFC_UNSAFE:
+            return NFC_CHANGES
+        if i + 1 < n:
+            roles = (f >> _NFC_ROLES) & (flags[i + 1] >> (_NFC_ROLES + 3)) & 7
+            if roles & 3:
+                return NFC_CHANGES
+            if roles:
+                marks = True
+    return NFC_MARK_PAIRS if marks else NFC_UNCHANGED
+
+
+@njit(cache=True, nogil=True)
+def count_flag(flags, bit):
+    """How many flag words have ``bit`` set."""
+    count = 0
+    for i in range(len(flags)):
+        if flags[i] & bit:
+            count += 1
+    return count
