@@ -24,6 +24,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Protocol
 
@@ -94,49 +95,58 @@ def feature_names() -> list[str]:
     return [*DENSE_FEATURES, *(f"rules_category={c}" for c in CATEGORY_NAMES), *(f"zone={z}" for z in ZONES)]
 
 
+def dense_columns(
+    feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+) -> list[list[float]]:
+    """The dense features of all pieces, one list per feature (``DENSE_FEATURES`` order)."""
+    n = len(feats)
+    content = [float(label_of(category) == "content") for category, _ in rules]
+    p = [f.p_content for f in feats]
+    prose = [float(f.prose) for f in feats]
+    cue = [float(f.cue is not None) for f in feats]
+    list_header = [float(f.cue in ("related_links", "listing")) for f in feats]
+    return [
+        [float(f.period_end) for f in feats],
+        [float(f.exclaim_end) for f in feats],
+        [min(f.n_sentences, 3) / 3 for f in feats],
+        [min(f.n_words, 40) / 40 for f in feats],
+        [math.log1p(f.n_chars) / 6 for f in feats],
+        [f.stop_density for f in feats],
+        [f.latin_share for f in feats],
+        [f.digit_share for f in feats],
+        [f.letter_share for f in feats],
+        cue,
+        [float(f.repeated) for f in feats],
+        [float(f.date_like) for f in feats],
+        prose,
+        [float(f.headline_like) for f in feats],
+        content,
+        [c if content[i] else 1.0 - c for i, (_, c) in enumerate(rules)],
+        [i / n for i in range(n)],
+        [(n - 1 - i) / n for i in range(n)],
+        [0.0, *prose[:-1]],
+        [*prose[1:], 0.0],
+        [0.0, *content[:-1]],
+        [*content[1:], 0.0],
+        p,
+        [0.5, *p[:-1]],
+        [*p[1:], 0.5],
+        [0.0, *cue[:-1]],
+        [0.0, *list_header[:-1]],
+    ]
+
+
 def piece_vectors(
     feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
 ) -> list[list[float]]:
-    """One feature vector per piece (``feature_names()`` order), from the rules' pass."""
-    n = len(feats)
-    content = [label_of(category) == "content" for category, _ in rules]
-    p = [f.p_content for f in feats]
-    vectors = []
-    for i, f in enumerate(feats):
-        category, confidence = rules[i]
-        dense = [
-            float(f.period_end),
-            float(f.exclaim_end),
-            min(f.n_sentences, 3) / 3,
-            min(f.n_words, 40) / 40,
-            math.log1p(f.n_chars) / 6,
-            f.stop_density,
-            f.latin_share,
-            f.digit_share,
-            f.letter_share,
-            float(f.cue is not None),
-            float(f.repeated),
-            float(f.date_like),
-            float(f.prose),
-            float(f.headline_like),
-            float(content[i]),
-            confidence if content[i] else 1.0 - confidence,
-            i / n,
-            (n - 1 - i) / n,
-            float(feats[i - 1].prose) if i > 0 else 0.0,
-            float(feats[i + 1].prose) if i + 1 < n else 0.0,
-            float(content[i - 1]) if i > 0 else 0.0,
-            float(content[i + 1]) if i + 1 < n else 0.0,
-            p[i],
-            p[i - 1] if i > 0 else 0.5,
-            p[i + 1] if i + 1 < n else 0.5,
-            float(i > 0 and feats[i - 1].cue is not None),
-            float(i > 0 and feats[i - 1].cue in ("related_links", "listing")),
-        ]
-        vectors.append(
-            dense + [float(category == c) for c in CATEGORY_NAMES] + [float(zones[i] == z) for z in ZONES]
-        )
-    return vectors
+    """One feature vector per piece (``feature_names()`` order): dense, then one-hot."""
+    if not feats:
+        return []
+    dense = list(zip(*dense_columns(feats, zones, rules)))
+    return [
+        [*dense[i], *(float(category == c) for c in CATEGORY_NAMES), *(float(zones[i] == z) for z in ZONES)]
+        for i, (category, _) in enumerate(rules)
+    ]
 
 
 def fallback_category(label: str, zone: str, f: PieceFeatures) -> str:
@@ -166,9 +176,35 @@ class Classifier:
     threshold: float
     training: dict
 
+    @cached_property
+    def _by_name(self) -> dict[str, float]:
+        return dict(zip(self.feature_names, self.weights))
+
     def p_content(self, vector: Sequence[float]) -> float:
-        z = self.bias + math.fsum(w * x for w, x in zip(self.weights, vector) if x)
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        """P(content) of one feature vector; ``probabilities`` gives the same floats, batched."""
+        z = self.bias
+        for w, x in zip(self.weights, vector):
+            z = z + w * x  # in order, no fused multiply-add: the same bits on every machine
+        return _logistic(z)
+
+    def probabilities(
+        self, feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+    ) -> list[float]:
+        """P(content) of every piece: the same operations as ``p_content``, features built once
+        per document; one-hot terms are added as the one weight that applies (the others would
+        add exact zeros)."""
+        if not feats:
+            return []
+        dense_weights = self.weights[: len(DENSE_FEATURES)]
+        by_name = self._by_name
+        out = []
+        for row, (category, _), zone in zip(zip(*dense_columns(feats, zones, rules)), rules, zones):
+            z = self.bias
+            for w, x in zip(dense_weights, row):
+                z = z + w * x
+            z = z + by_name[f"rules_category={category}"]
+            out.append(_logistic(z + by_name[f"zone={zone}"]))
+        return out
 
     def relabel(
         self,
@@ -182,10 +218,9 @@ class Classifier:
         classifier's probability of the category's label (0.5 for a fallback category).
         """
         out = []
-        for f, zone, (category, confidence), vector in zip(
-            feats, zones, rules, piece_vectors(feats, zones, rules)
+        for f, zone, (category, confidence), p in zip(
+            feats, zones, rules, self.probabilities(feats, zones, rules)
         ):
-            p = self.p_content(vector)
             label = "content" if p >= self.threshold else "boilerplate"
             if label_of(category) != label:
                 category, confidence = fallback_category(label, zone, f), 0.5
@@ -215,6 +250,10 @@ def from_json(data: dict) -> Classifier:
         threshold=float(data["threshold"]),
         training=data["training"],
     )
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
 MODEL_FILE = "classifier.json"

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from corpus.classifier import CLASSIFIER, Classifier, fallback_category, feature_names, from_json
+from corpus.classifier import (
+    CLASSIFIER,
+    Classifier,
+    fallback_category,
+    feature_names,
+    from_json,
+    piece_vectors,
+)
 from corpus.cli import app
 from corpus.labels import label_of
 from corpus.prelabel import MODEL_VERSION, RULES_VERSION, document_pieces, prelabel_with, rule_pass
@@ -133,3 +140,13 @@ def test_an_unpunctuated_paragraph_the_classifier_rescues_is_body_not_title():
     spans = prelabel_with(text, "hi", constant(+50.0))  # a classifier that calls everything content
     at = text.index(para)
     assert next(s.category for s in spans if s.start <= at < s.end) == "body"
+
+
+def test_batched_probabilities_are_bit_identical_to_one_vector_at_a_time():
+    docs = training_documents(ROOT / "seeds", ROOT / "annotation", ROOT / "evaluation" / "heldout")
+    for doc in docs[:12]:
+        result = rule_pass(doc.text, doc.lang, document_pieces(doc.text))
+        one_by_one = [
+            CLASSIFIER.p_content(v) for v in piece_vectors(result.features, result.zones, result.rules)
+        ]
+        assert CLASSIFIER.probabilities(result.features, result.zones, result.rules) == one_by_one
