@@ -47,9 +47,7 @@ DOCUMENT_COLUMNS: tuple[Column, ...] = (
     Column(
         "label_source", "string", "human if every span is human-labelled, else model.", allowed=LABEL_SOURCES
     ),
-    Column(
-        "model_version", "string", "Pre-labeler that made the model spans ('' when all are human)."
-    ),
+    Column("model_version", "string", "Pre-labeler that made the model spans ('' when all are human)."),
     Column("spans", "spans", "The document's spans, sorted by start."),
 )
 

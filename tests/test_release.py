@@ -128,4 +128,3 @@ def test_invalid_spans_are_rejected_naming_document_and_rule(tmp_path: Path):
         line.startswith(f"{doc.doc_id} span 1:") and "do not overlap" in line for line in info.value.lines
     ), info.value.lines
     assert not any(tmp_path.iterdir()), "nothing written on a schema failure"
-
