@@ -123,15 +123,15 @@ def _sample_tree(pid: int, memory: dict, stop: threading.Event, interval: float 
     last_pss = last_log = 0.0
     log = memory["log"].open("w", encoding="utf-8") if memory.get("log") else None
     started = time.monotonic()
+    procs, pids, listed = [], [pid], -1.0
     while not stop.is_set():
-        if root is not None:
+        if root is not None and time.monotonic() - listed >= 1.0:  # the tree changes rarely: every 1 s
+            listed = time.monotonic()
             try:
                 procs = [root, *root.children(recursive=True)]
             except psutil.Error:
                 procs = []
             pids = [p.pid for p in procs]
-        else:
-            procs, pids = [], [pid]
         if time.monotonic() - last_pss >= 0.25:  # PSS (smaps_rollup) costs more: every 0.25 s
             last_pss = time.monotonic()
             total = 0
