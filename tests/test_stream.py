@@ -21,6 +21,7 @@ from corpus.stream import (
     StreamError,
     _non_whitespace,
     fast_validation,
+    fixed_mmap_threshold,
     prelabel_lines,
     stream_build,
 )
@@ -235,3 +236,10 @@ def test_digest_set_is_exact_across_merges():
     assert len(seen) == 60 and len(seen.sorted) == 56
     assert list(seen.sorted) == sorted(seen.sorted) and len(set(seen.sorted.tolist())) == 56
     assert all(v in seen for v in values[:60]) and not any(v in seen for v in values[60:])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_fixed_mmap_threshold_is_set_on_glibc():
+    import platform
+
+    assert fixed_mmap_threshold() == (platform.libc_ver()[0] == "glibc")
