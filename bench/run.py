@@ -46,60 +46,120 @@ def corpus_exe() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "corpus.cli"]
 
 
-def run_child(cmd: list[str], sample_tree: bool = False) -> dict:
-    """Run a command; wall and CPU seconds (its own and its reaped workers'), peak RSS (MiB).
+def run_child(
+    cmd: list[str], sample_tree: bool = True, interval: float = 0.1, log: Path | None = None
+) -> dict:
+    """Run a command; wall and CPU seconds (its own and its reaped workers'), peak memory (MiB).
 
-    ``peak_rss`` is ``wait4``'s ``ru_maxrss``: the largest single process of the tree. With
-    ``sample_tree`` the proportional set size of the whole tree is sampled every 0.25 s.
+    Memory is sampled every ``interval`` seconds over the whole process tree (the command and
+    its workers): ``peak_rss`` is the largest ``VmHWM`` (the kernel's own high-water mark of
+    resident memory, from ``/proc/<pid>/status``) of any process in the tree, ``tree_pss`` the
+    largest sum of proportional set sizes (shared pages counted once) seen at one moment.
+    ``wait4``'s ``ru_maxrss`` is not used for memory: a child started by a large process (this
+    one) inherits the parent's high-water mark across ``vfork``/``exec``.
     """
     env = dict(os.environ, CI="1")  # no progress bar
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        tree_peak = [0.0]
+        memory = {"hwm": {}, "pss": 0.0, "samples": 0, "log": log}
         stop = threading.Event()
+        sampler = None
         if sample_tree:
-            threading.Thread(target=_sample_tree, args=(process.pid, tree_peak, stop), daemon=True).start()
+            sampler = threading.Thread(
+                target=_sample_tree, args=(process.pid, memory, stop, interval), daemon=True
+            )
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         stop.set()
+        if sampler is not None:
+            sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{stderr[-2000:]}")
+    hwm = memory["hwm"]
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
-        "peak_rss": usage.ru_maxrss / 1024,
-        "tree_pss": tree_peak[0],
+        "peak_rss": max(hwm.values(), default=0.0),
+        "peak_rss_by_pid": hwm,  # {pid: MiB}; the command itself is process.pid
+        "root_pid": process.pid,
+        "tree_pss": memory["pss"],
+        "samples": memory["samples"],
         "stdout": stdout,
         "stderr": stderr,
     }
 
 
-def _sample_tree(pid: int, peak: list, stop: threading.Event) -> None:
+def vm_hwm_mb(pid: int | str = "self") -> float | None:
+    """``VmHWM`` of a process in MiB (its peak resident set size), None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _sample_tree(pid: int, memory: dict, stop: threading.Event, interval: float = 0.1) -> None:
+    """Until ``stop``: per-process peak ``VmHWM`` and the peak of the tree's summed PSS."""
     try:
         import psutil
     except ImportError:
-        return
-    try:
-        root = psutil.Process(pid)
-    except psutil.Error:
-        return
-    while not stop.is_set():
-        total = 0
+        psutil = None
+    root = None
+    if psutil is not None:
         try:
-            for proc in [root, *root.children(recursive=True)]:
+            root = psutil.Process(pid)
+        except psutil.Error:
+            root = None
+    hwm = memory["hwm"]
+    last_pss = last_log = 0.0
+    log = memory["log"].open("w", encoding="utf-8") if memory.get("log") else None
+    started = time.monotonic()
+    procs, pids, listed = [], [pid], -1.0
+    while not stop.is_set():
+        if root is not None and time.monotonic() - listed >= 1.0:  # the tree changes rarely: every 1 s
+            listed = time.monotonic()
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                procs = []
+            pids = [p.pid for p in procs]
+        if time.monotonic() - last_pss >= 0.25:  # PSS (smaps_rollup) costs more: every 0.25 s
+            last_pss = time.monotonic()
+            total = 0
+            for proc in procs:
                 try:
                     total += proc.memory_full_info().pss
                 except psutil.Error:
                     pass
-        except psutil.Error:
-            break
-        peak[0] = max(peak[0], total / 2**20)
-        stop.wait(0.25)
+            memory["pss"] = max(memory["pss"], total / 2**20)
+            if log is not None and last_pss - last_log >= 5:  # a time series, for finding growth
+                last_log = last_pss
+                rss = {}
+                for proc in procs:
+                    try:
+                        rss[proc.pid] = round(proc.memory_info().rss / 2**20)
+                    except psutil.Error:
+                        pass
+                row = {"t": round(last_pss - started), "pss": round(total / 2**20), "rss": rss}
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+        for p in pids:
+            value = vm_hwm_mb(p)
+            if value is not None:
+                hwm[p] = max(hwm.get(p, 0.0), value)
+        memory["samples"] += 1
+        stop.wait(interval)
+    if log is not None:
+        log.close()
 
 
 def cpu_time(func, items) -> float:
@@ -366,19 +426,28 @@ def rss_curve(work: Path, sizes: list[int], shard_size: int, workers: int) -> li
         version = f"1.{n}.0"
         shutil.rmtree(dest / f"v{version}", ignore_errors=True)
         cmd = [*corpus_exe(), "stream-build", str(folder), "-o", str(dest), "--version", version]
-        r = run_child([*cmd, "--workers", str(workers)], sample_tree=True)
+        log = work / f"memory-n{n}.jsonl"  # per-process RSS every 5 s
+        r = run_child([*cmd, "--workers", str(workers)], sample_tree=True, log=log)
+        by_pid = dict(r["peak_rss_by_pid"])
+        parent = by_pid.pop(r["root_pid"], 0.0)
         out.append(
             {
                 "n": n,
                 "wall": r["wall"],
                 "cpu": r["cpu"],
                 "peak_rss": r["peak_rss"],
+                "parent_rss": parent,
+                "worker_rss": max(by_pid.values(), default=0.0),
                 "tree_pss": r["tree_pss"],
                 "release": dest / f"v{version}",
                 "workers": workers,
             }
         )
-        print(f"  N={n:,}: {n / r['wall']:,.0f} docs/s wall, peak RSS {r['peak_rss']:.0f} MiB", flush=True)
+        print(
+            f"  N={n:,}: {n / r['wall']:,.0f} docs/s wall, peak RSS {r['peak_rss']:.0f} MiB "
+            f"(parent {parent:.0f}, workers {out[-1]['worker_rss']:.0f}), tree PSS {r['tree_pss']:.0f} MiB",
+            flush=True,
+        )
     return out
 
 
@@ -474,19 +543,29 @@ def markdown(results: dict, curve: list[dict], load: dict | None, args) -> str:
         "|---|---:|",
     ]
     lines += [f"| {name} | {us:,.0f} |" for name, us in results["profile"]]
+    return "\n".join(lines) + "\n" + memory_markdown(curve, load)
+
+
+def memory_markdown(curve: list[dict], load: dict | None) -> str:
+    """The memory and ``load_dataset`` sections (``--memory-only`` rewrites just these)."""
+    lines: list[str] = []
     if curve:
         lines += [
             "",
             f"## Peak memory of `corpus stream-build --workers {curve[0]['workers']}`",
             "",
+            "Peak RSS is each process's `VmHWM` (`/proc/<pid>/status`), sampled every 0.1 s over the "
+            "process tree; PSS is the tree's summed proportional set size (shared pages counted once), "
+            "sampled every 0.25 s.",
+            "",
             "| N | wall s | docs/s (wall, 2 cores) | peak RSS, largest process (MiB) "
-            "| peak PSS, whole tree (MiB) |",
-            "|---:|---:|---:|---:|---:|",
+            "| parent / largest worker (MiB) | peak PSS, whole tree (MiB) |",
+            "|---:|---:|---:|---:|---:|---:|",
         ]
         for c in curve:
             lines.append(
                 f"| {c['n']:,} | {c['wall']:,.0f} | {c['n'] / c['wall']:,.0f} | {c['peak_rss']:,.0f} "
-                f"| {c['tree_pss']:,.0f} |"
+                f"| {c.get('parent_rss', 0):,.0f} / {c.get('worker_rss', 0):,.0f} | {c['tree_pss']:,.0f} |"
             )
     if load:
         first, cached = load["first"], load["cached"]
@@ -501,7 +580,10 @@ def markdown(results: dict, curve: list[dict], load: dict | None, args) -> str:
             f"| cached | {cached['seconds']:.2f} | {cached['memory_mapped']} | {cached['rss_mb']:,.0f} | "
             f"{cached['arrow_mb']:,.0f} |",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+MEMORY_HEADING = "\n## Peak memory of"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -518,6 +600,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     parser.add_argument("--no-load", action="store_true", help="skip the load_dataset timing")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=60, RSS at 200 and 400")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only the peak-memory curve and load_dataset; replaces those sections of --output",
+    )
     args = parser.parse_args(argv)
     args.argv = argv if argv is not None else sys.argv[1:]
     if args.quick:
@@ -526,8 +613,10 @@ def main(argv: list[str] | None = None) -> int:
     args.peer_sample = min(args.peer_sample, args.n)
     args.langdetect_sample = min(args.langdetect_sample, args.n)
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    print(f"throughput on N={args.n:,} (work dir {args.work_dir}) ...", flush=True)
-    results = throughput(args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample)
+    results = None
+    if not args.memory_only:
+        print(f"throughput on N={args.n:,} (work dir {args.work_dir}) ...", flush=True)
+        results = throughput(args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample)
     sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip() and int(s) > 0]  # 0: no curve
     print(f"peak RSS of stream-build at N={sizes} ...", flush=True)
     curve = rss_curve(args.work_dir, sizes, args.shard_size, args.rss_workers) if sizes else []
@@ -536,7 +625,14 @@ def main(argv: list[str] | None = None) -> int:
         target = next((c for c in curve if c["n"] == 100_000), curve[min(1, len(curve) - 1)])
         print(f"load_dataset of the {target['n']:,}-document release ...", flush=True)
         load = load_timings(target["release"], args.work_dir)
-    report = markdown(results, curve, load, args)
+    if results is not None:
+        report = markdown(results, curve, load, args)
+    else:  # keep the throughput part of an earlier run
+        before = args.output.read_text(encoding="utf-8") if args.output.exists() else "# Benchmark results\n"
+        head = before.split(MEMORY_HEADING)[0].rstrip("\n") + "\n"
+        command = f"python bench/run.py {' '.join(args.argv)}"
+        note = f"\nMemory sections generated by `{command}` on {time.strftime('%Y-%m-%d')}.\n"
+        report = head + note + memory_markdown(curve, load)
     args.output.write_text(report, encoding="utf-8")
     print(report)
     return 0

@@ -5,8 +5,9 @@ Two entry points:
 * ``prelabel_lines`` — what ``corpus prelabel`` runs: input records → JSON lines, in input
   order, one batch in flight per worker. Output is byte-identical for any ``--workers``.
 * ``stream_build`` — what ``corpus stream-build`` runs: ingest → segment → pre-label →
-  validate → Parquet, batch by batch (Arrow record batches, one row group per batch and
-  split), with bounded memory. Each batch is validated with the release's own pandera
+  validate → Parquet, batch by batch (Arrow record batches; a row group holds at least
+  ``batch_size`` documents of one split), with bounded memory. Each batch is validated with
+  the release's own pandera
   schemas (``corpus.validate.validate_tables``); the checks that need the whole corpus
   (``doc_id`` unique, exact duplicate texts kept once) use 8-byte digests: about 16 bytes per
   document (a sorted numpy array plus a small set), i.e. ~16 MB per million documents. A
@@ -257,9 +258,14 @@ def build_batch(batch: list) -> _BatchResult:
 
 
 class DigestSet:
-    """Exact membership of 64-bit digests in ~8 bytes each (sorted numpy array + recent set)."""
+    """Exact membership of 64-bit digests in ~8 bytes each (sorted numpy array + recent set).
 
-    def __init__(self, merge_every: int = 1 << 16):
+    The recent set is merged into the sorted array every ``merge_every`` additions by one
+    ``searchsorted`` + ``insert``: a merge allocates the new array only (no sorted copy of
+    the union, no boolean masks of its size), so the peak is ~2 × 8 bytes per digest.
+    """
+
+    def __init__(self, merge_every: int = 1 << 14):
         import numpy as np
 
         self.np = np
@@ -273,15 +279,52 @@ class DigestSet:
     def __contains__(self, value: int) -> bool:
         if value in self.recent:
             return True
+        return self._in_sorted(value)
+
+    def _in_sorted(self, value: int) -> bool:
         i = int(self.sorted.searchsorted(self.np.uint64(value)))
         return i < len(self.sorted) and int(self.sorted[i]) == value
 
     def add(self, value: int) -> None:
+        if value in self.recent or self._in_sorted(value):
+            return
         self.recent.add(value)
         if len(self.recent) >= self.merge_every:
-            merged = self.np.fromiter(self.recent, dtype=self.np.uint64, count=len(self.recent))
-            self.sorted = self.np.union1d(self.sorted, merged)
-            self.recent = set()
+            self._merge()
+
+    def _merge(self) -> None:
+        np = self.np
+        new = np.fromiter(self.recent, dtype=np.uint64, count=len(self.recent))
+        new.sort()
+        self.sorted = np.insert(self.sorted, self.sorted.searchsorted(new), new)
+        self.recent = set()
+
+
+MMAP_THRESHOLD = 1 << 20
+
+
+def fixed_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
+    """glibc: serve allocations >= ``threshold`` bytes by ``mmap`` (returned to the system when
+    freed), with no dynamic adjustment. True if set.
+
+    By default glibc raises its mmap threshold each time such a block is freed (up to 32 MiB),
+    so the pickled batch results (several MiB each) soon come from the heap and fragment it:
+    the parent's RSS rose with N (replaying 800 batches through it: 301 → 345 MiB, heap up
+    to 110 MiB; with the fixed threshold 291–299 MiB, heap ~55 MiB). Forked workers inherit it.
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return mallopt(-3, threshold) == 1  # M_MMAP_THRESHOLD
 
 
 class StreamError(RuntimeError):
@@ -304,20 +347,46 @@ class StreamReport:
 
 
 class _Split:
-    """Parquet shards of one config and split, written row group by row group."""
+    """Parquet shards of one config and split, written row group by row group.
 
-    def __init__(self, root: Path, table: str, split: str, compression_level: int):
+    Batches are buffered until ``row_group_docs`` documents of this split are there, then
+    written as one row group. Without that, a split that gets a tenth of each batch (test,
+    validation) would get a row group per batch, ~50 documents each: ~2,000 row groups per
+    shard at 10^6 documents, and the writer keeps every row group's metadata (~16 KiB in
+    memory) until the shard is closed, so the build's memory grew with N (~130 MiB at 10^6).
+    Now a shard has at most ``SHARD_DOCS / row_group_docs`` row groups (200), for any N.
+    """
+
+    def __init__(self, root: Path, table: str, split: str, compression_level: int, row_group_docs: int = 1):
         self.root, self.table, self.split = root, table, split
         self.level = compression_level
+        self.row_group_docs = max(1, row_group_docs)
         self.writer = None
         self.shards: list[Path] = []
         self.shard_docs = 0
         self.rows = 0
         self.nbytes = 0
+        self.pending: list = []
+        self.pending_docs = 0
 
     def write(self, arrow, documents: int) -> None:
+        self.pending.append(arrow)
+        self.pending_docs += documents
+        self.rows += arrow.num_rows
+        self.nbytes += arrow.nbytes
+        if self.pending_docs >= self.row_group_docs:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered batches as one row group (in a new shard if this one is full)."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if not self.pending:
+            return
+        arrow = pa.concat_tables(self.pending) if len(self.pending) > 1 else self.pending[0]
+        documents = self.pending_docs
+        self.pending, self.pending_docs = [], 0
         if self.writer is None or self.shard_docs >= SHARD_DOCS:
             self.close()
             path = self.root / self.table / f".{self.split}-{len(self.shards):05d}.parquet"
@@ -327,10 +396,8 @@ class _Split:
             )
             self.shards.append(path)
             self.shard_docs = 0
-        self.writer.write_table(arrow)
+        self.writer.write_table(arrow, row_group_size=max(1, arrow.num_rows))
         self.shard_docs += documents
-        self.rows += arrow.num_rows
-        self.nbytes += arrow.nbytes
 
     def close(self) -> None:
         if self.writer is not None:
@@ -339,6 +406,7 @@ class _Split:
 
     def finish(self) -> list[str]:
         """Rename the shards to ``split-0000k-of-0000n.parquet``; their paths, relative."""
+        self.flush()
         self.close()
         names = []
         for k, path in enumerate(self.shards):
@@ -382,6 +450,7 @@ def stream_build(
     from corpus.release import ReleaseError, file_sha256, parse_version
 
     parse_version(version)
+    fixed_mmap_threshold()
     target = releases / f"v{version}"
     if target.exists():
         raise ReleaseError(f"{target}: release v{version} already exists; releases are immutable")
@@ -434,7 +503,11 @@ def _stream_into(
     from corpus.release import _package_versions
     from corpus.schema import SCHEMA_VERSION
 
-    writers = {(t, s): _Split(root, t, s, level) for t in ("documents", "spans") for s in SPLITS}
+    writers = {
+        (t, s): _Split(root, t, s, level, row_group_docs=batch_size)
+        for t in ("documents", "spans")
+        for s in SPLITS
+    }
     texts, ids = DigestSet(), DigestSet()
     totals = {"documents": 0, "problems": 0}
     per_lang: Counter = Counter()
@@ -585,9 +658,19 @@ def _card_body(version, totals, rows, per_lang, per_lang_category, chars) -> str
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process and its (finished) workers, in MiB."""
+    """Peak resident set size of this process and its (finished) workers, in MiB.
+
+    This process's own peak is ``VmHWM`` (``/proc/self/status``), not ``ru_maxrss``: on
+    Linux a process started by a larger one carries that one's high-water mark in
+    ``ru_maxrss`` across ``exec``.
+    """
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            own = next(int(line.split()[1]) for line in handle if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        pass
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024

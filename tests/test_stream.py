@@ -22,6 +22,7 @@ from corpus.stream import (
     StreamError,
     _non_whitespace,
     fast_validation,
+    fixed_mmap_threshold,
     prelabel_lines,
     stream_build,
 )
@@ -153,6 +154,37 @@ def test_stream_build_is_identical_for_two_workers_and_loads(streamed, corpus: P
     assert (int(docs), first_category, int(spans)) == (40, "title", sum(report.rows["spans"].values()))
 
 
+def test_stream_build_row_groups_hold_a_batch_of_each_split_and_shards_rotate(
+    streamed, corpus: Path, tmp_path: Path, monkeypatch
+):
+    """Small splits are buffered into row groups of >= batch_size documents (the writer keeps
+    each row group's metadata until a shard closes: one per batch made memory grow with N)."""
+    from corpus import stream
+
+    releases, report, _ = streamed
+    monkeypatch.setattr(stream, "SHARD_DOCS", 6)
+    sharded = stream_build(corpus, tmp_path, "0.0.1", batch_size=4)
+    assert sharded.rows == report.rows
+    for table in ("documents", "spans"):
+        for split in report.rows["documents"]:
+            shards = sorted((tmp_path / "v0.0.1" / table).glob(f"{split}-*.parquet"))
+            whole = pq.read_table(releases / "v0.0.1" / table / f"{split}-00000-of-00001.parquet")
+            assert pq.ParquetDataset(shards).read().equals(whole)  # same rows, same order
+            for k, shard in enumerate(shards):
+                meta = pq.ParquetFile(shard).metadata
+                docs = [
+                    len(
+                        set(pq.ParquetFile(shard).read_row_group(g, columns=["doc_id"])["doc_id"].to_pylist())
+                    )
+                    for g in range(meta.num_row_groups)
+                ]
+                last = k == len(shards) - 1
+                assert all(n >= 4 for n in (docs[:-1] if last else docs)), (table, split, docs)
+                assert sum(docs[:-1]) < 6 and max(docs) <= 2 * 4 - 1  # a new shard once one is full
+    documents = sorted(p.name for p in (tmp_path / "v0.0.1" / "documents").glob("*.parquet"))
+    assert documents == sorted(p.name for p in (tmp_path / "v0.0.1" / "spans").glob("*.parquet"))
+
+
 def test_stream_build_never_overwrites_and_reports_schema_violations(streamed, corpus: Path, monkeypatch):
     releases, _, _ = streamed
     with pytest.raises(ReleaseError, match="already exists"):
@@ -207,3 +239,15 @@ def test_digest_set_is_exact_across_merges():
         seen.add(v)
     assert all(v in seen for v in values[:50]) and not any(v in seen for v in values[50:])
     assert len(seen) == 50
+    for v in values[:60]:  # re-adding is a no-op, whether the value is recent or merged
+        seen.add(v)
+    assert len(seen) == 60 and len(seen.sorted) == 56
+    assert list(seen.sorted) == sorted(seen.sorted) and len(set(seen.sorted.tolist())) == 56
+    assert all(v in seen for v in values[:60]) and not any(v in seen for v in values[60:])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_fixed_mmap_threshold_is_set_on_glibc():
+    import platform
+
+    assert fixed_mmap_threshold() == (platform.libc_ver()[0] == "glibc")
