@@ -58,6 +58,8 @@ def run_child(
     ``wait4``'s ``ru_maxrss`` is not used for memory: a child started by a large process (this
     one) inherits the parent's high-water mark across ``vfork``/``exec``.
     """
+    if sample_tree:
+        import psutil  # noqa: F401  (fail here, loudly, not in the sampler thread)
     env = dict(os.environ, CI="1")  # no progress bar
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -109,16 +111,12 @@ def vm_hwm_mb(pid: int | str = "self") -> float | None:
 
 def _sample_tree(pid: int, memory: dict, stop: threading.Event, interval: float = 0.1) -> None:
     """Until ``stop``: per-process peak ``VmHWM`` and the peak of the tree's summed PSS."""
+    import psutil  # the `bench` extra (and `test`): without it the workers would go unmeasured
+
     try:
-        import psutil
-    except ImportError:
-        psutil = None
-    root = None
-    if psutil is not None:
-        try:
-            root = psutil.Process(pid)
-        except psutil.Error:
-            root = None
+        root = psutil.Process(pid)
+    except psutil.Error:
+        root = None
     hwm = memory["hwm"]
     last_pss = last_log = 0.0
     log = memory["log"].open("w", encoding="utf-8") if memory.get("log") else None
