@@ -26,9 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from corpus.labels import CATEGORY_NAMES, label_of
+
+if TYPE_CHECKING:  # prelabel imports this module; its fast twin of Features has the same fields
+    from corpus.prelabel import Features
 
 ZONES = ("head", "body", "tail")
 
@@ -65,38 +68,12 @@ DENSE_FEATURES = (
 )
 
 
-class PieceFeatures(Protocol):
-    """What the classifier reads of ``corpus.prelabel.Features`` (or its fast twin)."""
-
-    n_chars: int
-    n_words: int
-    n_sentences: int
-    period_end: bool
-    exclaim_end: bool
-    stop_density: float
-    latin_share: float
-    digit_share: float
-    letter_share: float
-    cue: str | None
-    repeated: bool
-    date_like: bool
-
-    @property
-    def prose(self) -> bool: ...
-
-    @property
-    def headline_like(self) -> bool: ...
-
-    @property
-    def p_content(self) -> float: ...
-
-
 def feature_names() -> list[str]:
     return [*DENSE_FEATURES, *(f"rules_category={c}" for c in CATEGORY_NAMES), *(f"zone={z}" for z in ZONES)]
 
 
 def dense_columns(
-    feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+    feats: Sequence[Features], zones: Sequence[str], rules: Sequence[tuple[str, float]]
 ) -> list[list[float]]:
     """The dense features of all pieces, one list per feature (``DENSE_FEATURES`` order)."""
     n = len(feats)
@@ -137,7 +114,7 @@ def dense_columns(
 
 
 def piece_vectors(
-    feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+    feats: Sequence[Features], zones: Sequence[str], rules: Sequence[tuple[str, float]]
 ) -> list[list[float]]:
     """One feature vector per piece (``feature_names()`` order): dense, then one-hot."""
     if not feats:
@@ -149,7 +126,7 @@ def piece_vectors(
     ]
 
 
-def fallback_category(label: str, zone: str, f: PieceFeatures) -> str:
+def fallback_category(label: str, zone: str, f: Features) -> str:
     """The category a piece gets when the classifier gives it the other label than the rules.
 
     A headline-like piece of the page head the rules took for chrome is usually the real
@@ -177,8 +154,13 @@ class Classifier:
     training: dict
 
     @cached_property
-    def _by_name(self) -> dict[str, float]:
-        return dict(zip(self.feature_names, self.weights))
+    def _one_hot(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The weight of each rules category and of each zone (their one-hot features)."""
+        by_name = dict(zip(self.feature_names, self.weights))
+        return (
+            {c: by_name[f"rules_category={c}"] for c in CATEGORY_NAMES},
+            {z: by_name[f"zone={z}"] for z in ZONES},
+        )
 
     def p_content(self, vector: Sequence[float]) -> float:
         """P(content) of one feature vector; ``probabilities`` gives the same floats, batched."""
@@ -188,7 +170,7 @@ class Classifier:
         return _logistic(z)
 
     def probabilities(
-        self, feats: Sequence[PieceFeatures], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+        self, feats: Sequence[Features], zones: Sequence[str], rules: Sequence[tuple[str, float]]
     ) -> list[float]:
         """P(content) of every piece: the same operations as ``p_content``, features built once
         per document; one-hot terms are added as the one weight that applies (the others would
@@ -196,19 +178,19 @@ class Classifier:
         if not feats:
             return []
         dense_weights = self.weights[: len(DENSE_FEATURES)]
-        by_name = self._by_name
+        category_weight, zone_weight = self._one_hot
         out = []
         for row, (category, _), zone in zip(zip(*dense_columns(feats, zones, rules)), rules, zones):
             z = self.bias
             for w, x in zip(dense_weights, row):
                 z = z + w * x
-            z = z + by_name[f"rules_category={category}"]
-            out.append(_logistic(z + by_name[f"zone={zone}"]))
+            z = z + category_weight[category]
+            out.append(_logistic(z + zone_weight[zone]))
         return out
 
     def relabel(
         self,
-        feats: Sequence[PieceFeatures],
+        feats: Sequence[Features],
         zones: Sequence[str],
         rules: Sequence[tuple[str, float]],
     ) -> list[tuple[str, float]]:

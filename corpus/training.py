@@ -123,10 +123,10 @@ class CrossValidation:
     folds: int
 
 
-def cross_validate(docs: Sequence[TrainingDocument]) -> CrossValidation:
+def cross_validate(docs: Sequence[TrainingDocument], examples: Sequence[PieceExamples]) -> CrossValidation:
+    """``examples`` are ``piece_examples`` of ``docs``, in the same order."""
     from corpus.prelabel import prelabel_with
 
-    examples = [piece_examples(d) for d in docs]
     predicted: list[list[Span]] = [[] for _ in docs]
     groups = sorted({d.group for d in docs})
     for group in groups:
@@ -169,18 +169,19 @@ def train_and_validate(docs: Sequence[TrainingDocument]) -> tuple[Classifier, Cr
     """The classifier on all of ``docs``, its training record holding the cross-validation."""
     import sklearn
 
-    cv = cross_validate(docs)
+    examples = [piece_examples(d) for d in docs]
+    cv = cross_validate(docs, examples)
     training = {
         "data_sha256": data_sha256(docs),
         "documents": dict(sorted(Counter(d.source for d in docs).items())),
         "groups": len({d.group for d in docs}),
-        "pieces": sum(len(piece_examples(d).targets) for d in docs),
+        "pieces": sum(len(e.targets) for e in examples),
         "regularisation_C": REGULARISATION,
         "scikit_learn": sklearn.__version__,
         "cross_validation": "leave-one-document-out over seeds, leave-one-site-out over synthetic pages",
     }
     training["cross_validated_char_f1"] = summary(cv)
-    model = fit([piece_examples(d) for d in docs], training)
+    model = fit(examples, training)
     return model, cv
 
 
