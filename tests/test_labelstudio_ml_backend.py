@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import read_until_ready
 
 from corpus.ingest import normalise_text
 from corpus.labelstudio.config import label_config_xml
@@ -259,16 +260,7 @@ def test_ml_backend_command_serves_connects_and_stops_on_sigterm(label_studio, t
         text=True,
     )
     try:
-        lines = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "stop with Ctrl-C" in line:
-                break
-        output = "".join(lines)
+        output = read_until_ready(process, 60)
         assert "stop with Ctrl-C" in output, (
             output + process.stderr.read() if process.poll() is not None else output
         )

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import read_until_ready
 from typer.testing import CliRunner
 
 from corpus.annotations import ANNOTATORS_FILE, LABELLED_DIR, file_name, load_human_labels
@@ -589,14 +590,7 @@ def run_serve(
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "stop with Ctrl-C" in line:
-                break
+        lines.append(read_until_ready(process, timeout))
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) == 0, "".join(lines)
         stored = read_config(config)
