@@ -65,7 +65,9 @@ DENSE_FEATURES = (
     "next_p_content",
     "previous_cue",
     "after_list_header",
+    "repeated_in_corpus",
 )
+REPEATS_CAP = 99  # "in 99 other documents" already says chrome; more says nothing new
 
 
 def feature_names() -> list[str]:
@@ -73,10 +75,17 @@ def feature_names() -> list[str]:
 
 
 def dense_columns(
-    feats: Sequence[Features], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+    feats: Sequence[Features],
+    zones: Sequence[str],
+    rules: Sequence[tuple[str, float]],
+    corpus_repeats: Sequence[int] | None = None,
 ) -> list[list[float]]:
-    """The dense features of all pieces, one list per feature (``DENSE_FEATURES`` order)."""
+    """The dense features of all pieces, one list per feature (``DENSE_FEATURES`` order).
+
+    ``corpus_repeats``: per piece, other documents of the corpus containing its line (None: 0).
+    """
     n = len(feats)
+    repeats = corpus_repeats or [0] * n
     content = [float(label_of(category) == "content") for category, _ in rules]
     p = [f.p_content for f in feats]
     prose = [float(f.prose) for f in feats]
@@ -110,16 +119,20 @@ def dense_columns(
         [*p[1:], 0.5],
         [0.0, *cue[:-1]],
         [0.0, *list_header[:-1]],
+        [math.log1p(min(r, REPEATS_CAP)) / math.log1p(REPEATS_CAP) for r in repeats],
     ]
 
 
 def piece_vectors(
-    feats: Sequence[Features], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+    feats: Sequence[Features],
+    zones: Sequence[str],
+    rules: Sequence[tuple[str, float]],
+    corpus_repeats: Sequence[int] | None = None,
 ) -> list[list[float]]:
     """One feature vector per piece (``feature_names()`` order): dense, then one-hot."""
     if not feats:
         return []
-    dense = list(zip(*dense_columns(feats, zones, rules)))
+    dense = list(zip(*dense_columns(feats, zones, rules, corpus_repeats)))
     return [
         [*dense[i], *(float(category == c) for c in CATEGORY_NAMES), *(float(zones[i] == z) for z in ZONES)]
         for i, (category, _) in enumerate(rules)
@@ -170,7 +183,11 @@ class Classifier:
         return _logistic(z)
 
     def probabilities(
-        self, feats: Sequence[Features], zones: Sequence[str], rules: Sequence[tuple[str, float]]
+        self,
+        feats: Sequence[Features],
+        zones: Sequence[str],
+        rules: Sequence[tuple[str, float]],
+        corpus_repeats: Sequence[int] | None = None,
     ) -> list[float]:
         """P(content) of every piece: the same operations as ``p_content``, features built once
         per document; one-hot terms are added as the one weight that applies (the others would
@@ -180,7 +197,8 @@ class Classifier:
         dense_weights = self.weights[: len(DENSE_FEATURES)]
         category_weight, zone_weight = self._one_hot
         out = []
-        for row, (category, _), zone in zip(zip(*dense_columns(feats, zones, rules)), rules, zones):
+        columns = dense_columns(feats, zones, rules, corpus_repeats)
+        for row, (category, _), zone in zip(zip(*columns), rules, zones):
             z = self.bias
             for w, x in zip(dense_weights, row):
                 z = z + w * x
@@ -193,6 +211,7 @@ class Classifier:
         feats: Sequence[Features],
         zones: Sequence[str],
         rules: Sequence[tuple[str, float]],
+        corpus_repeats: Sequence[int] | None = None,
     ) -> list[tuple[str, float]]:
         """``(category, score)`` per piece: the rules' category where the label agrees.
 
@@ -201,7 +220,7 @@ class Classifier:
         """
         out = []
         for f, zone, (category, confidence), p in zip(
-            feats, zones, rules, self.probabilities(feats, zones, rules)
+            feats, zones, rules, self.probabilities(feats, zones, rules, corpus_repeats)
         ):
             label = "content" if p >= self.threshold else "boilerplate"
             if label_of(category) != label:

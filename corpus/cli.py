@@ -169,6 +169,12 @@ def prelabel(
     workers: int = typer.Option(
         1, "--workers", "-w", help="Worker processes (0 = all cores). Output is identical for any number."
     ),
+    corpus_stats: bool = typer.Option(
+        True,
+        "--corpus-stats/--no-corpus-stats",
+        help="First read the input once to count how often each line repeats across it (a feature "
+        "of the classifier: chrome repeats from page to page); off, each document is labelled on its own.",
+    ),
 ) -> None:
     """Pre-label documents on their own, streaming: one JSON line per input document, in order.
 
@@ -180,12 +186,15 @@ def prelabel(
 
     if not input.exists():
         fail(f"{input}: no such file or folder")
+    note_single_pass(input, corpus_stats)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     written = problems = 0
     try:
         with tmp.open("w", encoding="utf-8") as handle:
-            lines = prelabel_lines(input, prelabel_json, workers=workers or os.cpu_count() or 1)
+            lines = prelabel_lines(
+                input, prelabel_json, workers=workers or os.cpu_count() or 1, corpus_stats=corpus_stats
+            )
             for item in progress_bar("pre-labelling")(lines):
                 if isinstance(item, Problem):
                     problems += 1
@@ -199,6 +208,19 @@ def prelabel(
     finally:
         tmp.unlink(missing_ok=True)
     out.print(f"pre-labelled {written} documents → {output} ({problems} skipped)", markup=False)
+
+
+def note_single_pass(input: Path, corpus_stats: bool) -> None:
+    """Say so when the corpus pass cannot read ``input`` before the labelling pass (a pipe)."""
+    from corpus.stream import readable_twice
+
+    if not corpus_stats or readable_twice(input) or not input.exists():
+        return
+    err.print(
+        f"note: {input} is not a regular file and can be read only once: "
+        "documents are labelled on their own (--no-corpus-stats)",
+        markup=False,
+    )
 
 
 def prelabel_record(doc: Document) -> dict:
@@ -423,10 +445,12 @@ def evaluate(
     if not items:
         fail(f"{gold}: no human-labelled documents to evaluate against")
     if peers:
+        from corpus.evaluate import corpus_prelabeler
         from corpus.peers import PEERS
-        from corpus.prelabel import MODEL_VERSION, prelabel_text
+        from corpus.prelabel import MODEL_VERSION
 
-        results = compare_systems(items, {f"ours ({MODEL_VERSION})": prelabel_text, **PEERS})
+        ours = corpus_prelabeler([text for _, text, _ in items])
+        results = compare_systems(items, {f"ours ({MODEL_VERSION})": ours, **PEERS})
         if as_json:
             out.print_json(json.dumps({k: v.as_dict() for k, v in results.items()}, ensure_ascii=False))
         else:
@@ -511,6 +535,12 @@ def stream_build(
     version: str = typer.Option("0.0.1", help="Version MAJOR.MINOR.PATCH of the streamed release."),
     workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = all cores)."),
     batch_size: int = typer.Option(500, help="Documents per batch (validated and written together)."),
+    corpus_stats: bool = typer.Option(
+        True,
+        "--corpus-stats/--no-corpus-stats",
+        help="First read the input once to count how often each line repeats across it (a feature "
+        "of the classifier: chrome repeats from page to page); off, each document is labelled on its own.",
+    ),
 ) -> None:
     """Build a release from a large corpus in bounded memory: ingest, pre-label, validate each
     batch against the data contract, write sharded Parquet (input order within each split), a card
@@ -527,6 +557,7 @@ def stream_build(
         if shown["problems"] <= 20:
             err.print(f"warning: {problem}", markup=False)
 
+    note_single_pass(input, corpus_stats)
     try:
         report = build_stream(
             input,
@@ -536,6 +567,7 @@ def stream_build(
             batch_size=batch_size,
             progress=progress_bar("streaming"),
             on_problem=on_problem,
+            corpus_stats=corpus_stats,
         )
     except FileNotFoundError as error:
         fail(str(error))

@@ -58,16 +58,15 @@ def _errors():
 
 
 def _documents(seeds: Path) -> list:
-    from corpus.ingest import Problem, read_documents
+    from corpus.ingest import read_documents, split_problems
     from corpus.prelabel import prelabel_document
+    from corpus.repetition import LineStats
 
-    documents = []
-    for item in read_documents(seeds, display_root=seeds):
-        if isinstance(item, Problem):
-            warn(str(item))
-        else:
-            documents.append(prelabel_document(item))
-    return documents
+    documents, problems = split_problems(read_documents(seeds, display_root=seeds))
+    for problem in problems:
+        warn(str(problem))
+    corpus = LineStats.of_texts(d.text for d in documents)
+    return [prelabel_document(d, corpus) for d in documents]
 
 
 @annotate_app.command()

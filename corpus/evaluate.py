@@ -221,9 +221,19 @@ def gold_from_annotations(seeds, annotations) -> tuple[list[tuple[str, str, list
 
 
 def evaluate_prelabeler(gold: list[tuple[str, str, list[Span]]]) -> Evaluation:
-    from corpus.prelabel import prelabel_text
+    """The shipped pre-labeler on the gold documents, which are its corpus (lines' repetition)."""
+    run = corpus_prelabeler([text for _, text, _ in gold])
+    return evaluate((lang, text, spans, run(text, lang)) for lang, text, spans in gold)
 
-    return evaluate((lang, text, spans, prelabel_text(text, lang)) for lang, text, spans in gold)
+
+def corpus_prelabeler(texts: list[str]) -> Callable[[str, str], list[Span]]:
+    """``prelabel_text`` with the line statistics of ``texts`` (the corpus being labelled)."""
+    from functools import partial
+
+    from corpus.prelabel import prelabel_text
+    from corpus.repetition import LineStats
+
+    return partial(prelabel_text, corpus=LineStats.of_texts(texts))
 
 
 def compare_systems(

@@ -10,9 +10,10 @@ from pathlib import Path
 from corpus.annotations import HumanLabels, load_human_labels
 from corpus.card import render_card
 from corpus.document import Document
-from corpus.ingest import Problem, input_files, read_documents, sha256_hex
+from corpus.ingest import Problem, input_files, read_documents, sha256_hex, split_problems
 from corpus.prelabel import prelabel_document
 from corpus.release import ReleaseError, ReleaseResult, build_release
+from corpus.repetition import LineStats
 from corpus.validate import SchemaViolation
 
 
@@ -58,13 +59,9 @@ def labelled_documents(
     seeds: Path, annotations: Path, progress: Callable[[Iterable], Iterable] = lambda it: it
 ) -> LabelledCorpus:
     """Ingest and pre-label every seed, then swap in adjudicated human spans where they exist."""
-    documents: list[Document] = []
-    problems: list[Problem] = []
-    for item in progress(read_documents(seeds, display_root=seeds)):
-        if isinstance(item, Problem):
-            problems.append(item)
-        else:
-            documents.append(prelabel_document(item))
+    read, problems = split_problems(read_documents(seeds, display_root=seeds))
+    corpus = LineStats.of_texts(d.text for d in read)
+    documents = [prelabel_document(d, corpus) for d in progress(read)]
     human = load_human_labels(annotations, documents)
     problems += human.problems
     # A human-labelled document has no model spans left: its model_version is empty, so a new
@@ -166,7 +163,11 @@ def build(
     return BuildReport(release, documents, problems, n_human)
 
 
-def iter_prelabelled(path: Path) -> Iterator[Document | Problem]:
-    """Streaming pre-labels for ``corpus prelabel``: one document in memory at a time."""
+def iter_prelabelled(path: Path, corpus_stats: bool = True) -> Iterator[Document | Problem]:
+    """Streaming pre-labels for ``corpus prelabel``: one document in memory at a time, after a
+    first pass for the lines' repetition across the input (``corpus_stats``)."""
+    from corpus.stream import corpus_line_stats
+
+    corpus = corpus_line_stats(path) if corpus_stats else None
     for item in read_documents(path, display_root=path if path.is_dir() else path.parent, dedupe=False):
-        yield item if isinstance(item, Problem) else prelabel_document(item)
+        yield item if isinstance(item, Problem) else prelabel_document(item, corpus)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import re
 from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corpus import segment as _segment
@@ -38,6 +39,7 @@ from corpus.classifier import CLASSIFIER, Classifier
 from corpus.document import Document, Span
 from corpus.labels import label_of
 from corpus.lexicon import CUE_PATTERNS, SECTION_WORDS, STOP_WORDS
+from corpus.repetition import LineStats
 from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
 
 RULES_VERSION = "rules-1.2.0"
@@ -168,15 +170,24 @@ def _is_tag_list(text: str, f: Features) -> bool:
 
 @dataclass(frozen=True)
 class RulePass:
-    """What the rules say of a document's pieces: features, zones and ``(category, confidence)``."""
+    """What the rules say of a document's pieces: features, zones and ``(category, confidence)``,
+    and how many other documents of the corpus contain each piece's line (for the classifier)."""
 
     features: list
     zones: list[str]
     rules: list[tuple[str, float]]
+    corpus_repeats: list[int]
 
 
-def rule_pass(text: str, lang: str, pieces: list[Piece]) -> RulePass:
-    """Features, zones and the rules' ``(category, confidence)`` of each piece (passes 1–3)."""
+def rule_pass(
+    text: str, lang: str, pieces: list[Piece], line_repeats: Sequence[int] | None = None
+) -> RulePass:
+    """Features, zones and the rules' ``(category, confidence)`` of each piece (passes 1–3).
+
+    ``line_repeats``: per line of ``text``, how much more it repeats across the corpus than
+    the document's typical line (``LineStats.line_repeats``); None when labelled on its own.
+    """
+    corpus_repeats = [line_repeats[p.line] for p in pieces] if line_repeats else [0] * len(pieces)
     texts = [text[p.start : p.end] for p in pieces]
     counts: dict[str, int] = {}
     for t in texts:
@@ -190,7 +201,7 @@ def rule_pass(text: str, lang: str, pieces: list[Piece]) -> RulePass:
     else:
         feats = [piece_features(t, lang, r) for t, r in zip(texts, repeated)]
     if not feats:
-        return RulePass([], [], [])
+        return RulePass([], [], [], [])
     longest = max((f.n_chars for f in feats if f.prose), default=0)
     strong = [i for i, f in enumerate(feats) if f.prose and f.n_chars >= max(100, 0.4 * longest)]
     first = strong[0] if strong else len(feats)
@@ -221,7 +232,7 @@ def rule_pass(text: str, lang: str, pieces: list[Piece]) -> RulePass:
             open_list = None
         zones.append(zone)
         out.append((category, confidence))
-    return RulePass(feats, zones, out)
+    return RulePass(feats, zones, out, corpus_repeats)
 
 
 def rules_only(result: RulePass) -> list[tuple[str, float]]:
@@ -234,13 +245,17 @@ def rules_only(result: RulePass) -> list[tuple[str, float]]:
 
 
 def label_pieces(
-    text: str, lang: str, pieces: list[Piece], classifier: Classifier | None = CLASSIFIER
+    text: str,
+    lang: str,
+    pieces: list[Piece],
+    classifier: Classifier | None = CLASSIFIER,
+    line_repeats: Sequence[int] | None = None,
 ) -> list[tuple[str, float]]:
     """``(category, score)`` for each piece, before merging (see the module docstring)."""
-    result = rule_pass(text, lang, pieces)
+    result = rule_pass(text, lang, pieces, line_repeats)
     if classifier is None:
         return rules_only(result)
-    return classifier.relabel(result.features, result.zones, result.rules)
+    return classifier.relabel(result.features, result.zones, result.rules, result.corpus_repeats)
 
 
 def _is_menu(text: str, f: Features) -> bool:
@@ -318,19 +333,27 @@ def document_pieces(text: str) -> list:
     return [_Bounds(*b) for b in segment_bounds(text)] if FAST else segment(text)
 
 
-def prelabel_with(text: str, lang: str, classifier: Classifier | None) -> list[Span]:
+def prelabel_with(
+    text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None = None
+) -> list[Span]:
     """Labelled spans from the rules and ``classifier`` (None: the rules alone)."""
     pieces = document_pieces(text)
-    return merge_pieces(pieces, label_pieces(text, lang, pieces, classifier))
+    return merge_pieces(pieces, label_pieces(text, lang, pieces, classifier, line_repeats))
 
 
-def prelabel_text(text: str, lang: str) -> list[Span]:
-    """Labelled spans covering every non-whitespace character of ``text`` (the shipped model)."""
-    return prelabel_with(text, lang, CLASSIFIER)
+def prelabel_text(text: str, lang: str, corpus: LineStats | None = None) -> list[Span]:
+    """Labelled spans covering every non-whitespace character of ``text`` (the shipped model).
+
+    ``corpus``: the line statistics of the corpus ``text`` belongs to (``corpus.repetition``);
+    without it the text is labelled on its own.
+    """
+    repeats = corpus.line_repeats(text) if corpus is not None else None
+    return prelabel_with(text, lang, CLASSIFIER, repeats)
 
 
-def prelabel_document(doc: Document) -> Document:
-    return doc.with_spans(prelabel_text(doc.text, doc.lang), MODEL_VERSION)
+def prelabel_document(doc: Document, corpus: LineStats | None = None) -> Document:
+    repeats = corpus.line_repeats(doc.text, doc.text_sha256) if corpus is not None else None
+    return doc.with_spans(prelabel_with(doc.text, doc.lang, CLASSIFIER, repeats), MODEL_VERSION)
 
 
 # --- Fast path ------------------------------------------------------------------------------

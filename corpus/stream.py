@@ -35,6 +35,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from corpus.document import Document
@@ -42,6 +43,7 @@ from corpus.ingest import Problem, input_files, make_document, read_records
 from corpus.labels import CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError
 from corpus.prelabel import prelabel_document
+from corpus.repetition import LineSample, LineStats
 
 DEFAULT_BATCH = 500
 SHARD_DOCS = 100_000  # documents per Parquet file and split before a new shard starts
@@ -50,11 +52,13 @@ SHARD_DOCS = 100_000  # documents per Parquet file and split before a new shard 
 # --- Worker pool -----------------------------------------------------------------------------
 
 
-def _pool(workers: int):
+def _pool(workers: int, task: Callable):
+    """Worker processes that run ``task`` on the batches they are sent (``_run_installed``)."""
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return context.Pool(workers, initializer=_install, initargs=(task,))
 
 
 def _warm_up() -> None:
@@ -71,6 +75,19 @@ def _warm_up() -> None:
     prelabel_text(sample, "bn")
 
 
+_task: Callable | None = None  # a worker's task, sent once (it may hold the corpus's line stats)
+
+
+def _install(task: Callable) -> None:
+    global _task
+    _task = task
+
+
+def _run_installed(batch: list):
+    assert _task is not None
+    return _task(batch)
+
+
 def _ordered_map(func: Callable, batches: Iterable, workers: int) -> Iterator:
     """``map(func, batches)`` in order; with workers, at most ``2 * workers`` batches in flight."""
     if workers <= 1:
@@ -80,10 +97,10 @@ def _ordered_map(func: Callable, batches: Iterable, workers: int) -> Iterator:
 
     if "fork" in multiprocessing.get_all_start_methods():
         _warm_up()
-    with _pool(workers) as pool:
+    with _pool(workers, func) as pool:
         pending: deque = deque()
         for batch in batches:
-            pending.append(pool.apply_async(func, (batch,)))
+            pending.append(pool.apply_async(_run_installed, (batch,)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().get()
         while pending:
@@ -121,8 +138,9 @@ class _PrelabelBatch:
     """Picklable worker task: records → JSON lines via ``serialise``: a dict to encode
     (``cli.prelabel_record``) or the JSON line itself (``cli.prelabel_json``)."""
 
-    def __init__(self, serialise: Callable[[Document], dict | str]):
+    def __init__(self, serialise: Callable[[Document], dict | str], corpus: LineStats | None = None):
         self.serialise = serialise
+        self.corpus = corpus
 
     def __call__(self, batch: list) -> list:
         out: list = []
@@ -132,22 +150,45 @@ class _PrelabelBatch:
             if isinstance(item, Problem):
                 out.append(item)
             else:
-                record = self.serialise(prelabel_document(item))
+                record = self.serialise(prelabel_document(item, self.corpus))
                 out.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
         return out
 
 
+def readable_twice(path: Path) -> bool:
+    """A file or folder can be read for the corpus pass and again for labelling; a pipe cannot."""
+    return path.is_dir() or path.is_file()
+
+
+def corpus_line_stats(path: Path) -> LineStats | None:
+    """A first pass over the input: how often each line repeats across it (``corpus.repetition``);
+    None for an input that cannot be read twice (its documents are labelled on their own)."""
+    if not readable_twice(path):
+        return None
+    sample = LineSample()
+    for record in read_records(path, _display_root(path)):
+        if not isinstance(record, Problem):
+            sample.add(record["text"])
+    return sample.stats()
+
+
 def prelabel_lines(
-    path: Path, serialise: Callable[[Document], dict | str], workers: int = 1, batch_size: int = DEFAULT_BATCH
+    path: Path,
+    serialise: Callable[[Document], dict | str],
+    workers: int = 1,
+    batch_size: int = DEFAULT_BATCH,
+    corpus_stats: bool = True,
 ) -> Iterator[str | Problem]:
     """Each input document's JSON line (or its ``Problem``), in input order.
 
     Same result as ``corpus.pipeline.iter_prelabelled`` (``read_documents`` without dedupe,
     then ``prelabel_document``) for any number of ``workers``; records are read and
-    normalised in this process, languages and pre-labels computed in the workers.
+    normalised in this process, languages and pre-labels computed in the workers. With
+    ``corpus_stats`` the input is read twice: first for the lines' repetition across it.
     """
+    corpus = corpus_line_stats(path) if corpus_stats else None
     records = read_records(path, _display_root(path))
-    task = _PrelabelBatch(serialise)
+    task = _PrelabelBatch(serialise, corpus)
     if workers <= 1:  # one record at a time: its character flags, computed while reading, are reused
         batch_size = 1
     for lines in _ordered_map(task, _batches(records, batch_size), workers):
@@ -210,7 +251,7 @@ def _doc_stats(doc: Document) -> tuple:
     return tuple(per_category), content, boilerplate
 
 
-def build_batch(batch: list) -> _BatchResult:
+def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
     """Worker task: raw records → validated Arrow tables per split (one batch of the stream)."""
     import pandas as pd
     import pyarrow as pa
@@ -228,7 +269,7 @@ def build_batch(batch: list) -> _BatchResult:
         if isinstance(item, Problem):
             items.append(item)
             continue
-        doc = prelabel_document(item)
+        doc = prelabel_document(item, corpus)
         split = split_of(doc.doc_id)
         by_split[split].append(doc)
         text_digest = int(doc.text_sha256[:16], 16)
@@ -441,11 +482,13 @@ def stream_build(
     progress: Callable[[Iterable], Iterable] = lambda it: it,
     on_problem: Callable[[Problem], None] = lambda p: None,
     hash_inputs: bool = True,
+    corpus_stats: bool = True,
 ) -> StreamReport:
     """Stream ``input`` (JSONL file(s) or .txt folder) into ``releases/v<version>/``.
 
     Written through a temporary folder and renamed into place; an existing release is
-    never touched. Problems are passed to ``on_problem`` as they occur (not kept).
+    never touched. Problems are passed to ``on_problem`` as they occur (not kept). With
+    ``corpus_stats`` a first pass counts the lines' repetition across the input.
     """
     from corpus.release import ReleaseError, file_sha256, parse_version
 
@@ -461,8 +504,18 @@ def stream_build(
         shutil.rmtree(tmp)
     started = time.perf_counter()
     try:
+        corpus = corpus_line_stats(input) if corpus_stats else None
         report = _stream_into(
-            input, tmp, version, workers, batch_size, compression_level, progress, on_problem, hash_inputs
+            input,
+            tmp,
+            version,
+            workers,
+            batch_size,
+            compression_level,
+            progress,
+            on_problem,
+            hash_inputs,
+            corpus,
         )
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
@@ -494,6 +547,7 @@ def _stream_into(
     progress: Callable[[Iterable], Iterable],
     on_problem: Callable[[Problem], None],
     hash_inputs: bool,
+    corpus: LineStats | None,
 ) -> StreamReport:
     import pyarrow as pa
 
@@ -516,7 +570,8 @@ def _stream_into(
 
     def documents() -> Iterator[None]:
         records = read_records(input, _display_root(input))
-        for result in _ordered_map(build_batch, _batches(records, batch_size), workers):
+        task = partial(build_batch, corpus=corpus)
+        for result in _ordered_map(task, _batches(records, batch_size), workers):
             if result.violations:
                 raise StreamError(f"{len(result.violations)} schema violation(s)", result.violations)
             keep: dict[str, list[bool]] = {s: [] for s in SPLITS}
@@ -598,6 +653,7 @@ def _stream_into(
             "ordering": "input order within each split",
             "problems": totals["problems"],
             "shards": shards,
+            "corpus_line_stats": None if corpus is None else {"sampled_documents": corpus.documents},
         },
         "inputs": {"records": _input_hashes(input) if hash_inputs else []},
         "rows": rows,

@@ -29,7 +29,7 @@ from corpus.document import Span
 from corpus.evaluate import Evaluation, char_categories, evaluate
 from corpus.labels import label_of
 
-CLASSIFIER_VERSION = "lr-1.1.0"
+CLASSIFIER_VERSION = "lr-1.2.0"
 REGULARISATION = 1.0  # scikit-learn's C; chosen among 0.1, 0.3, 1, 3, 10 by the cross-validation
 
 
@@ -40,6 +40,7 @@ class TrainingDocument:
     lang: str
     text: str
     gold: tuple[Span, ...]
+    line_repeats: tuple[int, ...] = ()  # per line: repetition across the training documents
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,17 @@ def training_documents(seeds: Path, annotations: Path, heldout: Path) -> list[Tr
         TrainingDocument(f"site:{page.site}", "synthetic", page.lang, page.text, tuple(page.spans))
         for page in load_heldout(heldout)
     ]
-    return docs
+    return with_line_repeats(docs)
+
+
+def with_line_repeats(docs: Sequence[TrainingDocument]) -> list[TrainingDocument]:
+    """The documents with their lines' repetition across all of ``docs`` (their corpus)."""
+    from dataclasses import replace
+
+    from corpus.repetition import LineStats
+
+    stats = LineStats.of_texts(d.text for d in docs)
+    return [replace(d, line_repeats=tuple(stats.line_repeats(d.text))) for d in docs]
 
 
 def data_sha256(docs: Sequence[TrainingDocument]) -> str:
@@ -80,7 +91,7 @@ def piece_examples(doc: TrainingDocument) -> PieceExamples:
     from corpus.prelabel import document_pieces, rule_pass
 
     pieces = document_pieces(doc.text)
-    result = rule_pass(doc.text, doc.lang, pieces)
+    result = rule_pass(doc.text, doc.lang, pieces, doc.line_repeats)
     cats = char_categories(doc.text, doc.gold)
     targets = []
     for p in pieces:
@@ -88,7 +99,8 @@ def piece_examples(doc: TrainingDocument) -> PieceExamples:
             label_of(cats[k]) for k in range(p.start, p.end) if cats[k] and not doc.text[k].isspace()
         )
         targets.append(int(bool(votes) and votes.most_common(1)[0][0] == "content"))
-    return PieceExamples(piece_vectors(result.features, result.zones, result.rules), targets)
+    vectors = piece_vectors(result.features, result.zones, result.rules, result.corpus_repeats)
+    return PieceExamples(vectors, targets)
 
 
 def fit(examples: Sequence[PieceExamples], training: dict | None = None) -> Classifier:
@@ -133,7 +145,7 @@ def cross_validate(docs: Sequence[TrainingDocument], examples: Sequence[PieceExa
         model = fit([e for d, e in zip(docs, examples) if d.group != group])
         for i, d in enumerate(docs):
             if d.group == group:
-                predicted[i] = prelabel_with(d.text, d.lang, model)
+                predicted[i] = prelabel_with(d.text, d.lang, model, d.line_repeats)
     sources = sorted({d.source for d in docs})
     classifier, rules = {}, {}
     for source in sources:

@@ -192,7 +192,7 @@ def test_stream_build_never_overwrites_and_reports_schema_violations(streamed, c
     import corpus.stream as stream
     from corpus.document import Span
 
-    def broken(doc):  # one short span leaves most of the text uncovered
+    def broken(doc, corpus=None):  # one short span leaves most of the text uncovered
         return doc.with_spans([Span(0, 5, "body", 0.5)], "test")
 
     monkeypatch.setattr(stream, "prelabel_document", broken)

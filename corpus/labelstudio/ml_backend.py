@@ -19,9 +19,11 @@ action, and in the labeling stream when the project's model version is this back
 
 A task's regions come from ``corpus.prelabel.prelabel_text`` on the task's text exactly as Label
 Studio holds it (offsets are code points into it) and are converted by ``corpus.labelstudio.push``,
-the same conversion ``push`` uses. The language is the task's ``lang`` field when it has one,
-else detected; a task that is empty or not in a supported language gets an empty result. A
-malformed request gets HTTP 400 with ``{"error": "<one line>"}``.
+the same conversion ``push`` uses. Each task is labelled on its own (no lines' repetition
+across a corpus, which ``push`` uses), since a backend sees tasks one request at a time. The
+language is the task's ``lang`` field when it has one, else detected; a task that is empty or
+not in a supported language gets an empty result. A malformed request gets HTTP 400 with
+``{"error": "<one line>"}``.
 """
 
 from __future__ import annotations
