@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from corpus.document import Document
 from corpus.ingest import Problem
 from corpus.labels import CATEGORIES, LABELS
+from corpus.staging import staging_path
 
 app = typer.Typer(
     name="corpus",
@@ -188,7 +189,7 @@ def prelabel(
         fail(f"{input}: no such file or folder")
     note_single_pass(input, corpus_stats)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    tmp = staging_path(output.parent, f".{output.name}.tmp")
     written = problems = 0
     try:
         with tmp.open("w", encoding="utf-8") as handle:

@@ -26,6 +26,7 @@ from corpus.document import Document
 from corpus.figures import content_chart_png
 from corpus.labels import CATEGORY_NAMES, LABELS, SPLITS, label_set_hash
 from corpus.schema import SCHEMA_VERSION, TABLES, hf_features
+from corpus.staging import staging_path
 from corpus.validate import validate_tables
 
 CHART_PATH = "images/content_by_language.png"
@@ -174,7 +175,7 @@ def build_release(
     validate_documents(docs)
     target = releases_dir / f"v{version}"
     releases_dir.mkdir(parents=True, exist_ok=True)
-    tmp = releases_dir / f".tmp-v{version}-{os.getpid()}"
+    tmp = staging_path(releases_dir, f".tmp-v{version}")
     if tmp.exists():
         shutil.rmtree(tmp)
     try:

@@ -44,6 +44,7 @@ from corpus.labels import CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError
 from corpus.prelabel import prelabel_document
 from corpus.repetition import LineSample, LineStats
+from corpus.staging import staging_path
 
 DEFAULT_BATCH = 500
 SHARD_DOCS = 100_000  # documents per Parquet file and split before a new shard starts
@@ -499,7 +500,7 @@ def stream_build(
         raise ReleaseError(f"{target}: release v{version} already exists; releases are immutable")
     input_files(input)  # names the input when it does not exist
     releases.mkdir(parents=True, exist_ok=True)
-    tmp = releases / f".tmp-stream-v{version}-{os.getpid()}"
+    tmp = staging_path(releases, f".tmp-stream-v{version}")
     if tmp.exists():
         shutil.rmtree(tmp)
     started = time.perf_counter()

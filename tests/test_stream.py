@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -251,3 +252,35 @@ def test_fixed_mmap_threshold_is_set_on_glibc():
     import platform
 
     assert fixed_mmap_threshold() == (platform.libc_ver()[0] == "glibc")
+
+
+def test_a_killed_builds_staging_folder_is_swept_but_not_a_running_ones(corpus: Path, tmp_path: Path):
+    """SIGKILL leaves ``.tmp-stream-…`` behind; the next build removes it if its process is gone
+    (on this host), and leaves a live process's or another machine's staging alone."""
+    import signal
+
+    from corpus.staging import _host
+
+    releases = tmp_path / "releases"
+    command = [sys.executable, "-m", "corpus.cli", "stream-build", str(corpus), "-o", str(releases)]
+    command += ["--batch-size", "4"]
+    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staging = releases / f".tmp-stream-v0.0.1-{_host()}-{build.pid}"
+    deadline = time.monotonic() + 120
+    while not (staging / "documents").exists() and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    assert staging.is_dir() and not (releases / "v0.0.1").exists()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        running = releases / f".tmp-stream-v0.0.1-{_host()}-{alive.pid}"
+        elsewhere = releases / f".tmp-stream-v0.0.1-otherhost-{build.pid}"
+        running.mkdir()
+        elsewhere.mkdir()
+        stream_build(corpus, releases, "0.0.1", batch_size=8)
+        assert not staging.exists() and running.is_dir() and elsewhere.is_dir()
+        assert sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) == ["v0.0.1"]
+    finally:
+        alive.kill()
+        alive.wait()

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus.staging import staging_path
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 KEYS = ("url", "api_key", "username", "password")
 ENV_NAMES = {
@@ -73,7 +75,7 @@ def write_config(path: Path, values: Mapping[str, str]) -> None:
         if values.get(key):
             escaped = values[key].replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'{key} = "{escaped}"')
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = staging_path(path.parent, f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -32,6 +32,7 @@ from corpus.annotations import (
 from corpus.ingest import sha256_hex
 from corpus.labelstudio.client import Client, LabelStudioError
 from corpus.labelstudio.config import TO_NAME
+from corpus.staging import staging_path
 
 UNKNOWN_ANNOTATOR = "annotator-unknown"
 
@@ -220,7 +221,7 @@ def write_files(outputs: dict[Path, str]) -> list[Path]:
     order = sorted(outputs, key=lambda p: (p.name != ANNOTATORS_FILE, str(p)))
     for path in order:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp = staging_path(path.parent, f".{path.name}.tmp")
         try:
             tmp.write_text(outputs[path], encoding="utf-8")
             os.replace(tmp, path)
