@@ -489,3 +489,70 @@ def count_flag(flags, bit):
         if flags[i] & bit:
             count += 1
     return count
+
+
+# --- line keys (corpus.repetition) -----------------------------------------------------------
+
+FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
+
+
+@njit(cache=True, nogil=True)
+def line_hashes(codes, flags):
+    """Per line (split at LF): FNV-1a (64 bit) of its code points, whitespace trimmed at both
+    ends, never 0; and its trimmed length. A blank line gets key 0 and length 0."""
+    n = len(codes)
+    n_lines = 1
+    for i in range(n):
+        if codes[i] == 10:
+            n_lines += 1
+    keys = np.zeros(n_lines, dtype=np.uint64)
+    sizes = np.zeros(n_lines, dtype=np.int64)
+    line = 0
+    start = 0
+    for i in range(n + 1):
+        if i < n and codes[i] != 10:
+            continue
+        a, b = start, i
+        while a < b and flags[a] & SPACE:
+            a += 1
+        while b > a and flags[b - 1] & SPACE:
+            b -= 1
+        if b > a:
+            h = np.uint64(FNV_OFFSET)
+            for j in range(a, b):
+                h = (h ^ np.uint64(codes[j])) * np.uint64(FNV_PRIME)
+            keys[line] = h if h != 0 else np.uint64(1)
+            sizes[line] = b - a
+        line += 1
+        start = i + 1
+    return keys, sizes
+
+
+@njit(cache=True, nogil=True)
+def line_repeats(keys, sizes, table_keys, table_counts, itself):
+    """``LineStats.line_repeats``: each line's count in the sorted table (minus ``itself``, 0 for
+    a blank or unknown line) beyond the median count over the document's trimmed characters."""
+    n = len(keys)
+    counts = np.zeros(n, dtype=np.int64)
+    m = len(table_keys)
+    total = 0
+    for i in range(n):
+        total += sizes[i]
+        if keys[i] == 0 or m == 0:
+            continue
+        at = np.searchsorted(table_keys, keys[i])
+        if at < m and table_keys[at] == keys[i]:
+            counts[i] = max(table_counts[at] - itself, 0)
+    if total == 0:
+        return counts
+    order = np.argsort(counts, kind="mergesort")
+    seen = 0
+    median = 0
+    for k in range(n):
+        seen += sizes[order[k]]
+        if 2 * seen >= total:
+            median = counts[order[k]]
+            break
+    for i in range(n):
+        counts[i] = max(counts[i] - median, 0)
+    return counts

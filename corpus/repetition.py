@@ -2,18 +2,21 @@
 
 Page chrome repeats from page to page of a site (its name, menus, "বিজ্ঞাপন", share widgets,
 "ये भी पढ़ें") while an article's own sentences do not. ``LineStats`` knows, for every distinct
-line (whitespace-trimmed), how many documents of a corpus contain it; the classifier reads a piece's line's
-``line_repeats``, the count beyond the document's typical line, as one feature: when near-
-duplicate copies of an article are in the corpus every line of it repeats, and only the lines
-that repeat *more* than its own sentences do are chrome. Without a corpus (one text labelled
-on its own, e.g. by the Label Studio ML backend) the count is 0 everywhere.
+line (whitespace-trimmed), how many documents of a corpus contain it; the classifier reads a
+piece's line's ``line_repeats``, the count beyond the document's typical line, as one feature:
+when near-duplicate copies of an article are in the corpus every line of it repeats, and only
+the lines that repeat *more* than its own sentences do are chrome. Without a corpus (one text
+labelled on its own, e.g. by the Label Studio ML backend) the count is 0 everywhere.
 
 Memory is bounded and the counts do not depend on input order, batching or the number of
 workers: they come from a bottom-k sample, the ``SAMPLE_SIZE`` distinct texts with the
 smallest sha256, so they are exact for corpora of up to ``SAMPLE_SIZE`` distinct texts and
 counts in a uniform sample of that size beyond (a line on every page of a site is still
-found on most of the sample's pages of that site). Identical texts count once. About 10 bytes
-per sampled line: ~6 MB at the full sample.
+found on most of the sample's pages of that site). Identical texts count once. About 16 bytes
+per distinct sampled line: a few MB at the full sample.
+
+A line's key is the 64-bit FNV-1a hash of its trimmed code points (``line_keys``; compiled
+when ``FAST``, the same numbers in Python otherwise).
 """
 
 from __future__ import annotations
@@ -26,15 +29,27 @@ from dataclasses import dataclass
 import numpy as np
 
 SAMPLE_SIZE = 20_000
+FAST = True
+_FNV_OFFSET, _FNV_PRIME, _MASK = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
 
 
-def _key(line: str) -> int:
-    return int.from_bytes(hashlib.blake2b(line.encode("utf-8"), digest_size=8).digest(), "little")
+def line_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per line of ``text`` (``text.split("\\n")``): its key (uint64; 0 for a blank line) and
+    its length once trimmed."""
+    if FAST:
+        from corpus import _kernels
+        from corpus.segment import char_flags
 
-
-def line_keys(text: str) -> list[int]:
-    """A 64-bit key per line of ``text`` (``text.split("\\n")``, trimmed); ``None`` for a blank line."""
-    return [_key(trimmed) if (trimmed := line.strip()) else None for line in text.split("\n")]
+        return _kernels.line_hashes(*char_flags(text))
+    keys, sizes = [], []
+    for line in text.split("\n"):
+        trimmed = line.strip()
+        h = _FNV_OFFSET
+        for ch in trimmed:
+            h = ((h ^ ord(ch)) * _FNV_PRIME) & _MASK
+        keys.append((h or 1) if trimmed else 0)
+        sizes.append(len(trimmed))
+    return np.array(keys, dtype=np.uint64), np.array(sizes, dtype=np.int64)
 
 
 def document_key(text_sha256: str) -> int:
@@ -50,7 +65,7 @@ def _text_sha256(text: str) -> str:
 class LineStats:
     """How many sampled documents contain each line (sorted keys and their counts)."""
 
-    keys: np.ndarray  # uint64, sorted, unique
+    keys: np.ndarray  # uint64, sorted, unique, no 0
     counts: np.ndarray  # int64, documents of the sample containing the line
     sampled: frozenset[int]  # document keys of the sample
     documents: int  # documents in the sample
@@ -64,31 +79,32 @@ class LineStats:
 
     def other_documents(self, text: str, text_sha256: str | None = None) -> list[int]:
         """Per line of ``text``: how many *other* documents of the sample contain it."""
-        keys = line_keys(text)
-        present = [k for k in keys if k is not None]
-        if not present or not len(self.keys):
-            return [0] * len(keys)
-        wanted = np.array(present, dtype=np.uint64)
-        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-        found = np.where(self.keys[at] == wanted, self.counts[at], 0).tolist()
         itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
-        counts = iter(found)
-        return [0 if k is None else max(next(counts) - itself, 0) for k in keys]
+        return self._other_documents(line_keys(text)[0], itself).tolist()
 
     def line_repeats(self, text: str, text_sha256: str | None = None) -> list[int]:
         """Per line: ``other_documents`` beyond the document's typical line (the median count over
         its characters), so that a corpus holding copies of an article leaves its sentences at 0."""
-        counts = self.other_documents(text, text_sha256)
-        sizes = [len(line.strip()) for line in text.split("\n")]
-        total = sum(sizes)
+        keys, sizes = line_keys(text)
+        itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
+        if FAST:
+            from corpus import _kernels
+
+            return _kernels.line_repeats(keys, sizes, self.keys, self.counts, int(itself)).tolist()
+        counts = self._other_documents(keys, itself)
+        total = int(sizes.sum())
         if not total:
-            return counts
-        seen = 0
-        for count, size in sorted(zip(counts, sizes)):
-            seen += size
-            if 2 * seen >= total:
-                return [max(c - count, 0) for c in counts]
-        raise AssertionError("unreachable: the sizes add up to the total")
+            return counts.tolist()
+        order = np.argsort(counts, kind="stable")
+        median = counts[order[np.searchsorted(2 * np.cumsum(sizes[order]), total)]]
+        return np.maximum(counts - median, 0).tolist()
+
+    def _other_documents(self, keys: np.ndarray, itself: bool) -> np.ndarray:
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = np.where((self.keys[at] == keys) & (keys != 0), self.counts[at], 0)
+        return np.maximum(found - itself, 0) if itself else found
 
 
 class LineSample:
@@ -109,7 +125,8 @@ class LineSample:
             del self._lines[-heapq.heappushpop(self._heap, -key)]
         else:
             heapq.heappush(self._heap, -key)
-        self._lines[key] = np.unique(np.array([k for k in line_keys(text) if k is not None], dtype=np.uint64))
+        keys = line_keys(text)[0]
+        self._lines[key] = np.unique(keys[keys != 0])
 
     def stats(self) -> LineStats:
         if not self._lines:

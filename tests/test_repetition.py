@@ -11,6 +11,9 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
+from corpus import repetition
 from corpus.prelabel import prelabel_text
 from corpus.repetition import LineSample, LineStats, line_keys
 
@@ -58,7 +61,7 @@ def test_the_sample_is_bounded_and_is_the_bottom_k_of_the_texts_sha256():
         assert stats.documents == 25
         exact = LineStats.of_texts(smallest)
         assert stats.keys.tolist() == exact.keys.tolist() and stats.counts.tolist() == exact.counts.tolist()
-        site = line_keys(SITE)[0]
+        site = int(line_keys(SITE)[0][0])
         assert stats.counts[stats.keys.tolist().index(site)] == 25  # on every page of the sample
 
 
@@ -118,3 +121,20 @@ def test_copies_of_an_article_do_not_make_its_own_sentences_chrome():
     assert got == [("navigation", f"{SITE}\n{MENU}"), ("title", TITLES[0]), ("body", BODIES[0])]
     lone = "একটি লাইন।\n\nআরেকটি লাইন।"
     assert LineStats.of_texts([lone, lone + "\nশেষ"]).line_repeats(lone) == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n", "  a  \n\n b\u00a0\n", "😀 x\u200dy\r\n\u2028z", "\u3000বাংলা\t\nहिंदी ", *PAGES],
+)
+def test_compiled_line_keys_and_repeats_equal_the_python_ones(text: str, monkeypatch):
+    """Whitespace as ``str.strip`` trims it (NBSP, ideographic space, tabs), astral characters,
+    ZWJ, CR and U+2028 (not line breaks here): the same keys and lengths both ways."""
+    keys, sizes = line_keys(text)
+    stats = LineStats.of_texts([*PAGES, text, f"{text}\nআরও"])
+    repeats = [stats.line_repeats(t) for t in (text, *PAGES)]
+    monkeypatch.setattr(repetition, "FAST", False)
+    assert [stats.line_repeats(t) for t in (text, *PAGES)] == repeats
+    assert line_keys(text)[0].tolist() == keys.tolist()
+    assert sizes.tolist() == line_keys(text)[1].tolist() == [len(x.strip()) for x in text.split("\n")]
+    assert all((k == 0) == (not x.strip()) for k, x in zip(keys.tolist(), text.split("\n")))
