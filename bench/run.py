@@ -282,6 +282,14 @@ def throughput(work: Path, n: int, shard_size: int, peer_sample: int, langdetect
         f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB",
     )
     results["prelabel_wall"] = r["wall"]
+    alone = out_dir / "prelabel-alone.jsonl"
+    r = run_child([*corpus_exe(), "prelabel", str(single), "-o", str(alone), "--no-corpus-stats"])
+    row(
+        "`corpus prelabel --no-corpus-stats` (one pass, whole process)",
+        n,
+        r["cpu"],
+        f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB",
+    )
     r = run_child(
         [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w2.jsonl"), "--workers", "2"]
     )
@@ -381,15 +389,27 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
     from corpus.document import Document
     from corpus.ingest import check_text, normalise_text, sha256_hex
     from corpus.prelabel import MODEL_VERSION, prelabel_text
+    from corpus.repetition import LineSample, LineStats
     from corpus.segment import segment_bounds
 
     lines = path.read_bytes().splitlines()[: len(texts)]
     n = len(texts)
     langs = [langid.detect_language(t)[0] for t in texts]
+    hashes = [sha256_hex(t) for t in texts]
+    stats = LineStats.of_texts(texts)
+
+    def sample_lines() -> None:
+        sample = LineSample()
+        for t, h in zip(texts, hashes):
+            sample.add(t, h)
+        sample.stats()
+
     stages = [
         ("JSON decode", lambda: [json.loads(line) for line in lines]),
         ("normalise + checks (NFC, controls)", lambda: [check_text(normalise_text(t)) for t in texts]),
         ("sha256 (raw and text)", lambda: [(sha256_hex(t), sha256_hex(t)) for t in texts]),
+        ("corpus pass 1: sample the lines (reading not included)", sample_lines),
+        ("corpus pass 2: each line's repeats", lambda: [stats.line_repeats(*p) for p in zip(texts, hashes)]),
         ("language id", lambda: [langid.detect_language(t) for t in texts]),
         ("segmentation", lambda: [segment_bounds(t) for t in texts]),
         (
