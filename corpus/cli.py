@@ -448,10 +448,14 @@ def evaluate(
     if peers:
         from corpus.evaluate import corpus_prelabeler
         from corpus.peers import PEERS
-        from corpus.prelabel import MODEL_VERSION
+        from corpus.prelabel import MODEL_VERSION, prelabel_text
 
-        ours = corpus_prelabeler([text for _, text, _ in items])
-        results = compare_systems(items, {f"ours ({MODEL_VERSION})": ours, **PEERS})
+        systems = {
+            f"ours ({MODEL_VERSION})": corpus_prelabeler([text for _, text, _ in items]),
+            f"ours ({MODEL_VERSION}), each page on its own": prelabel_text,
+            **PEERS,
+        }
+        results = compare_systems(items, systems)
         if as_json:
             out.print_json(json.dumps({k: v.as_dict() for k, v in results.items()}, ensure_ascii=False))
         else:

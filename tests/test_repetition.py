@@ -138,3 +138,23 @@ def test_compiled_line_keys_and_repeats_equal_the_python_ones(text: str, monkeyp
     assert line_keys(text)[0].tolist() == keys.tolist()
     assert sizes.tolist() == line_keys(text)[1].tolist() == [len(x.strip()) for x in text.split("\n")]
     assert all((k == 0) == (not x.strip()) for k, x in zip(keys.tolist(), text.split("\n")))
+
+
+def test_evaluate_scores_ours_with_the_folders_repetition_and_each_page_alone(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+    from corpus.prelabel import MODEL_VERSION
+
+    for i, (title, body) in enumerate(zip(TITLES, BODIES), start=1):
+        rows = [f"navigation\t{SITE}", f"navigation\t{MENU}", f"title\t{title}", f"body\t{body}"]
+        header = f"# page: bn-nodibarta-0{i}\n# lang: bn\n# site: nodibarta (fictional)\n# synthetic: yes\n"
+        (tmp_path / f"bn-nodibarta-0{i}.tsv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path), "--peers", "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    together = scores[f"ours ({MODEL_VERSION})"]
+    alone = scores[f"ours ({MODEL_VERSION}), each page on its own"]
+    assert together["char"]["label"]["boilerplate"]["f1"] == 1.0
+    assert alone["char"]["label"]["boilerplate"]["f1"] < 1.0  # the menu merged into the title
+    assert {"justext", "trafilatura", "line-filter"} <= set(scores)
