@@ -161,3 +161,54 @@ def test_heldout_pages_are_not_in_any_release(pages):
     for f in (ROOT / "releases").glob("v*/documents/*.parquet"):
         released.update(pq.read_table(f, columns=["text"]).column("text").to_pylist())
     assert not {p.text for p in pages} & released
+
+
+BLIND = ROOT / "evaluation" / "blind"
+
+
+def test_the_blind_set_shares_chrome_within_sites_and_stays_out_of_training_and_releases():
+    """12 pages written without reading the rules: 4 sites × 3 pages that repeat their chrome;
+    never trained on (``corpus train`` reads ``heldout/`` only), never released, no seed lines."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    from corpus.training import training_documents
+
+    blind = load_heldout(BLIND)
+    assert len(blind) >= 12 and Counter(p.lang for p in blind) == {"bn": 6, "hi": 6}
+    by_site: dict[str, list] = {}
+    for page in blind:
+        by_site.setdefault(page.site, []).append(page)
+        assert span_problems(page.text, page.spans) == [], page.page_id
+        head = (BLIND / f"{page.page_id}.tsv").read_text(encoding="utf-8").split("\n")[:6]
+        assert {"# blind", "# synthetic"} <= {line.split(":")[0] for line in head}
+    for site, members in by_site.items():
+        shared = set.intersection(*({line for line in p.text.split("\n") if line.strip()} for p in members))
+        assert len(members) == 3 and len(shared) >= 3, site
+    trained = {d.text for d in training_documents(SEEDS, ROOT / "annotation", HELDOUT)}
+    released = set()
+    for f in (ROOT / "releases").glob("v*/documents/*.parquet"):
+        released.update(pq.read_table(f, columns=["text"]).column("text").to_pylist())
+
+    def long_lines(page) -> set[str]:
+        return {line.strip() for line in page.text.split("\n") if len(line.strip()) >= 30}
+
+    heldout_lines = set().union(*map(long_lines, load_heldout(HELDOUT)))
+    for page in blind:
+        assert page.text not in trained and page.text not in released
+        assert not long_lines(page) & heldout_lines, page.page_id
+    test_no_line_shared_with_the_seeds(blind)
+
+
+def test_ours_beats_every_peer_on_the_blind_set_per_language():
+    """The README's blind-set table: content F1 and boilerplate F1, bn and hi, ours ahead."""
+    from corpus.evaluate import compare_systems, corpus_prelabeler
+    from corpus.peers import PEERS
+
+    items = [page.as_item() for page in load_heldout(BLIND)]
+    results = compare_systems(items, {"ours": corpus_prelabeler([text for _, text, _ in items]), **PEERS})
+    for lang in ("bn", "hi"):
+        ours = results["ours"].by_language[lang].char_label
+        assert ours["content"].f1 > 0.95 and ours["boilerplate"].f1 > 0.9
+        for name in PEERS:
+            peer = results[name].by_language[lang].char_label
+            assert ours["content"].f1 > peer["content"].f1, (lang, name)
+            assert ours["boilerplate"].f1 > peer["boilerplate"].f1, (lang, name)
