@@ -17,10 +17,13 @@ from datatrove.executor import LocalPipelineExecutor  # noqa: E402
 from datatrove.pipeline.readers import JsonlReader  # noqa: E402
 from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
+from corpus.cli import prelabel_json  # noqa: E402
 from corpus.datatrove_step import ChhanniPrelabeler, prelabel_record  # noqa: E402
 from corpus.ingest import check_text, normalise_text  # noqa: E402
 from corpus.langid import LanguageError, detect_language  # noqa: E402
 from corpus.prelabel import MODEL_VERSION, prelabel_text  # noqa: E402
+from corpus.repetition import LineStats  # noqa: E402
+from corpus.stream import corpus_line_stats, prelabel_lines  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -44,7 +47,7 @@ def shards(tmp_path_factory) -> Path:
     return folder
 
 
-def expected(shards: Path) -> dict[str, dict]:
+def expected(shards: Path, corpus: LineStats | None = None) -> dict[str, dict]:
     """The in-process result for every input record, keyed by id."""
     out = {}
     for path in sorted(shards.glob("*.jsonl")):
@@ -57,7 +60,7 @@ def expected(shards: Path) -> dict[str, dict]:
                 continue
             spans = [
                 {"start": s.start, "end": s.end, "label": s.label, "category": s.category, "score": s.score}
-                for s in prelabel_text(text, lang)
+                for s in prelabel_text(text, lang, corpus)
             ]
             out[record["id"]] = {"text": text, "lang": lang, "lang_prob": prob, "spans": spans}
     return out
@@ -106,6 +109,23 @@ def test_local_executor_two_tasks_two_workers_equals_in_process(shards: Path, tm
     assert got == expected(shards)
     assert "english" not in got and len(got) == 24
     assert "\r" not in got["synthetic-3-00000012"]["text"]
+
+
+def test_the_step_given_the_corpus_line_stats_labels_like_corpus_prelabel(shards: Path, tmp_path: Path):
+    """Computed once before the run (a bounded sample), pickled with the step into every task."""
+    corpus = corpus_line_stats(shards)
+    out = tmp_path / "out"
+    LocalPipelineExecutor(
+        pipeline=[JsonlReader(str(shards)), ChhanniPrelabeler(corpus=corpus), JsonlWriter(str(out))],
+        tasks=2,
+        workers=2,
+        logging_dir=str(tmp_path / "logs"),
+        start_method="spawn",
+    ).run()
+    got = written(out)
+    assert got == expected(shards, corpus) != expected(shards)
+    lines = [json.loads(line) for line in prelabel_lines(shards, prelabel_json) if isinstance(line, str)]
+    assert {r["id"]: r["spans"] for r in lines} == {k: v["spans"] for k, v in got.items()}
 
 
 RAY_SCRIPT = """
