@@ -162,6 +162,21 @@ class Classifier:
             {z: by_name[f"zone={z}"] for z in ZONES},
         )
 
+    @cached_property
+    def weight_arrays(self) -> tuple:
+        """``(dense weights, bias, weight per category, weight per zone)`` as numpy arrays, in
+        ``DENSE_FEATURES``, ``CATEGORY_NAMES`` and ``ZONES`` order: what the compiled fast path
+        of ``corpus.prelabel`` reads."""
+        import numpy as np
+
+        category_weight, zone_weight = self._one_hot
+        return (
+            np.array(self.weights[: len(DENSE_FEATURES)], dtype=np.float64),
+            self.bias,
+            np.array([category_weight[c] for c in CATEGORY_NAMES], dtype=np.float64),
+            np.array([zone_weight[z] for z in ZONES], dtype=np.float64),
+        )
+
     def p_content(self, vector: Sequence[float]) -> float:
         """P(content) of one feature vector; ``probabilities`` gives the same floats, batched."""
         z = self.bias
