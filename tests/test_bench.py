@@ -178,6 +178,10 @@ EDGE_TEXTS = [
     + "\nএ.বি.সি. ঢাকা.কলকাতা a.b LiveRation Scam: খবর",
     "\u2028ঢাকা\u2029কলকাতা\x0bখুলনা\x1cরাজশাহী\u0085সিলেট\xa0বরিশাল",
     "(আরও) “এবং” ‘ও’ ।এবং। ,তারা, এ-ই এই।” শেষ!’ প্রশ্ন?)] না.” হ্যাঁ!!",
+    # menus, separators and tag lists: stripped, lower-cased, unusual case mappings (Kelvin sign, İ)
+    "HOME | NEWS | SPORTS | ক্রিকেট\n» প্রচ্ছদ › জাতীয় • খেলা ·\nhome/news/india\n/ / /\n|a\n"
+    "ক্রিকেট, বিশ্বকাপ, ভারত\nİNDIA WORLD Home News\nSPORTS \u212aRICKET health\n, , ,\nক, খ, গ: ঘ\n"
+    "ঢাকা, ১২ ডিসেম্বর ২০২৫\nখেলা জাতীয় বিনোদন ই-পেপার লাইভ টিভি আরও অনেক কিছু দেখুন এখানে",
 ]
 
 
@@ -231,3 +235,54 @@ def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: l
     finally:
         tables.stream, tables.stream_array = saved
     assert expected == [langid.detect_language_reference(t) for t in texts]
+
+
+def _pieces_of(texts: list[str]) -> list[str]:
+    return [t[p.start : p.end] for t in texts for p in segment.segment(t)]
+
+
+def test_menu_scan_equals_the_menu_regex_and_finds_every_menu(synthetic: list[str]):
+    """``_MENU`` exactly; ``_menu_words`` only where the compiled scan lets a piece through."""
+    import numpy as np
+
+    from corpus import _kernels
+
+    pieces = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
+    text = "\n".join(pieces)
+    starts = np.cumsum([0] + [len(p) + 1 for p in pieces[:-1]])
+    ends = starts + np.array([len(p) for p in pieces])
+    prelabel.prelabel_text(text, "bn")  # builds the section-word table
+    codes, flags = segment.char_flags(text)
+    separator, maybe = _kernels.menu_scan(codes, flags, starts, ends, prelabel._tables.section_keys)
+    assert separator.tolist() == [bool(prelabel._MENU.search(p)) for p in pieces]
+    menus = [prelabel._menu_words(p) for p in pieces]
+    assert all(m <= bool(scan) for m, scan in zip(menus, maybe.tolist()))
+    assert sum(menus) >= 8
+
+
+@pytest.mark.parametrize("model", ["rules alone", "all content", "all boilerplate", "shifted"])
+def test_rule_pass_and_prelabels_equal_the_reference_with_any_classifier(synthetic: list[str], model: str):
+    """Features, zones, rules, and spans with the rules alone or a classifier that overrules them."""
+    from corpus.classifier import CLASSIFIER, Classifier, feature_names
+
+    names = tuple(feature_names())
+    classifier = {
+        "rules alone": None,
+        "all content": Classifier("test-0", names, (0.0,) * len(names), +50.0, 0.5, {}),
+        "all boilerplate": Classifier("test-0", names, (0.0,) * len(names), -50.0, 0.5, {}),
+        "shifted": Classifier("test-0", names, CLASSIFIER.weights, 0.3, 0.5, {}),
+    }[model]
+    texts = synthetic[:40] + [_normalised(t) for t in EDGE_TEXTS]
+    langs = ["bn", "hi", "en"]
+    pieces = [prelabel.document_pieces(t) for t in texts]
+    fast = [prelabel.rule_pass(t, langs[i % 3], p) for i, (t, p) in enumerate(zip(texts, pieces))]
+    spans = [prelabel.prelabel_with(t, langs[i % 3], classifier) for i, t in enumerate(texts)]
+    segment.FAST = prelabel.FAST = False
+    try:
+        for i, (t, p) in enumerate(zip(texts, pieces)):
+            reference = prelabel.rule_pass(t, langs[i % 3], p)
+            assert fast[i] == reference
+            assert [f.p_content for f in fast[i].features] == [f.p_content for f in reference.features]
+        assert [prelabel.prelabel_with(t, langs[i % 3], classifier) for i, t in enumerate(texts)] == spans
+    finally:
+        segment.FAST = prelabel.FAST = True
