@@ -11,10 +11,28 @@ machine code in milliseconds. Imported on first use only.
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
 from corpus import segment as _segment
+
+
+def _skip_blas_probe() -> None:
+    """Load numba's numpy support with its BLAS probe failing: the probe imports
+    ``scipy.linalg`` (~0.25 s of start-up) and no kernel here uses BLAS. The block is lifted
+    right after, so scipy imports normally later (numba's own linear algebra re-checks)."""
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # "import" raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]
+
+
+_skip_blas_probe()
 
 
 def njit(**options):
@@ -577,15 +595,21 @@ def word_key(codes, a, b):
 
 
 @njit(cache=True, nogil=True)
-def menu_scan(codes, flags, starts, ends, section_keys):
-    """Per piece: whether ``prelabel._MENU`` matches (a separator with non-space on both sides),
-    and whether ``prelabel._menu_words`` may hold: at least 3 and 60 % of the words (split on
-    whitespace, stripped like ``_is_menu``) are section words — counted by hash, a word with a
-    character ``word_key`` cannot lower-case counting as one, so this is a superset."""
+def menu_scan(codes, flags, starts, ends, counts, section_keys):
+    """Per piece that is not prose (``counts`` of ``piece_counts``; the rules read neither
+    test for prose): whether ``prelabel._MENU`` matches (a separator with non-space on both
+    sides), and whether ``prelabel._menu_words`` may hold: at least 3 and 60 % of the words
+    (split on whitespace, stripped like ``_is_menu``) are section words — counted by hash, a
+    word with a character ``word_key`` cannot lower-case counting as one: a superset."""
     p = len(starts)
     separator = np.zeros(p, dtype=np.uint8)
     maybe_menu = np.zeros(p, dtype=np.uint8)
     for k in range(p):
+        words = counts[k, COL_WORDS]
+        if (counts[k, COL_END] == END_PERIOD and words >= 5) or (
+            counts[k, COL_SENTENCES] >= 2 and words >= 12
+        ):
+            continue
         s = starts[k]
         e = ends[k]
         first = last = -1

@@ -449,7 +449,7 @@ def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) 
     for a, b, k in long_rows.tolist():  # stop words too long to pack: looked up as strings
         if text[a:b] in stops:
             counts[k, K.COL_STOPS] += 1
-    separator, maybe_menu = K.menu_scan(codes, flags, starts, ends, _tables.section_keys)
+    separator, maybe_menu = K.menu_scan(codes, flags, starts, ends, counts, _tables.section_keys)
     n = len(texts)
     cue = [K.NO_CUE] * n
     date_like = [False] * n
