@@ -74,12 +74,12 @@ def segment_reference(text: str) -> list[Piece]:
     return pieces
 
 
-def _cuts_in_line(line: str, vocabulary: Counter[str]) -> list[int]:
+def _cuts_in_line(line: str, vocabulary: Counter[str], compounds: set[str] | None = None) -> list[int]:
     cuts = [m.end() for m in _GLUE_AFTER_TERMINATOR.finditer(line)]
     cuts += [m.start() for m in _INDIC_THEN_LATIN_CAP.finditer(line)]
     cuts += [m.start() for m in _CAMEL_KICKER.finditer(line)]
     cuts += [m.start(1) for m in _TRAILING_LATIN_TAG.finditer(line)]
-    cuts += _compound_cuts(line, vocabulary)
+    cuts += _compound_cuts(line, vocabulary, compounds)
     prefix = lexicon.BYLINE_PREFIX.match(line)
     if prefix and prefix.end() < len(line.rstrip()):
         cuts.append(prefix.end())
@@ -90,16 +90,23 @@ def _cuts_in_line(line: str, vocabulary: Counter[str]) -> list[int]:
     return [c for c in cuts if 0 < c < len(line)]
 
 
-def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
+def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | None = None) -> list[int]:
     """Cut a once-seen word that is two words the document uses on their own.
 
     Both halves need five code points, and the text before the cut must not have ended a
     sentence since the line began: grammatical compounds (verb + auxiliary) stay whole.
+    ``compounds``, if given, holds every word that can be cut (the fast path knows them).
     """
-    cuts = []
+    cuts: list[int] = []
+    if compounds is not None and not compounds:
+        return cuts
     for match in _WORD.finditer(line):
         word = match.group()
-        if vocabulary[word] != 1 or len(word) < 2 * _MIN_HALF:
+        if (
+            vocabulary[word] != 1
+            or len(word) < 2 * _MIN_HALF
+            or (compounds is not None and word not in compounds)
+        ):
             continue
         if _PERIOD.search(line, 0, match.start()):
             continue
@@ -121,10 +128,11 @@ def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
 # compiled pass over the code points (``corpus._kernels.lines_scan``) finds the lines and
 # their trimmed bounds, the lines where the character-level rules may cut, the words of the
 # vocabulary and the long words whose ends are words too (the only ones ``_splits`` can
-# split). The cue rule runs as a regex over the whole text, with whitespace kept within a
-# line, so every match of it inside a line is a match there too (a match spanning two lines
-# only adds a candidate); the byline and dateline-agency rules, anchored at line starts, are
-# matched line by line.
+# split; those it does split are the only words the compound rule then looks at). The cue
+# rule runs as a regex over the whole text, with whitespace kept within a line, so every
+# match of it inside a line is a match there too (a match spanning two lines only adds a
+# candidate); the byline and dateline-agency rules, anchored at line starts, are matched
+# line by line.
 # The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
 # counts of words >= 10 and the presence of halves >= 5), so only those are counted.
 
@@ -164,17 +172,18 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
         return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
     words = [text[a:b] for a, b in runs.tolist()]
     vocabulary = Counter(words)
-    for k in maybe.tolist():
-        word = words[k]
-        if vocabulary[word] == 1 and _splits(word, vocabulary):
-            found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
-            if found:
-                candidates.add(bisect_right(starts, found.start()) - 1)
+    compounds = {
+        words[k] for k in maybe.tolist() if vocabulary[words[k]] == 1 and _splits(words[k], vocabulary)
+    }
+    for word in compounds:
+        found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
+        if found:
+            candidates.add(bisect_right(starts, found.start()) - 1)
     out: list[tuple[int, int, int, bool]] = []
     for number, (offset, first, end) in enumerate(bounds):
         if number in candidates:
             line = lines[number]
-            cuts = sorted(set(_cuts_in_line(line, vocabulary)))
+            cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds)))
             if cuts:
                 edges = [0, *cuts, len(line)]
                 for left, right in zip(edges, edges[1:]):
