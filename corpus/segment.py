@@ -134,7 +134,8 @@ def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | No
 # candidate); the byline and dateline-agency rules, anchored at line starts, are matched
 # line by line.
 # The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
-# counts of words >= 10 and the presence of halves >= 5), so only those are counted.
+# counts of words >= 10 and the presence of halves >= 5), so only those are counted, and
+# only in documents where some long word's ends are words too.
 
 FAST = True
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
@@ -168,17 +169,20 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
         pos = starts[number + 1]
     byline, agency = lexicon.BYLINE_PREFIX.match, lexicon.DATELINE_AGENCY.match
     candidates.update(number for number, line in enumerate(lines) if byline(line) or agency(line))
-    if not candidates and not len(maybe):  # every line is one piece: no vocabulary needed
+    vocabulary: Counter[str] = Counter()
+    compounds: set[str] = set()
+    if len(maybe):  # some word may be two: the vocabulary decides (else the compound rule cuts nothing)
+        words = [text[a:b] for a, b in runs.tolist()]
+        vocabulary.update(words)
+        compounds = {
+            words[k] for k in maybe.tolist() if vocabulary[words[k]] == 1 and _splits(words[k], vocabulary)
+        }
+        for word in compounds:
+            found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
+            if found:
+                candidates.add(bisect_right(starts, found.start()) - 1)
+    if not candidates:  # every line is one piece
         return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
-    words = [text[a:b] for a, b in runs.tolist()]
-    vocabulary = Counter(words)
-    compounds = {
-        words[k] for k in maybe.tolist() if vocabulary[words[k]] == 1 and _splits(words[k], vocabulary)
-    }
-    for word in compounds:
-        found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
-        if found:
-            candidates.add(bisect_right(starts, found.start()) - 1)
     out: list[tuple[int, int, int, bool]] = []
     for number, (offset, first, end) in enumerate(bounds):
         if number in candidates:
