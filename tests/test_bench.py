@@ -289,3 +289,18 @@ def test_rule_pass_and_prelabels_equal_the_reference_with_any_classifier(synthet
         assert [prelabel.prelabel_with(t, langs[i % 3], classifier) for i, t in enumerate(texts)] == spans
     finally:
         segment.FAST = prelabel.FAST = True
+
+
+def test_cue_phrases_found_as_the_reference_finds_them(synthetic: list[str]):
+    """The literal-start gate in front of the combined cue regex changes no result."""
+    from corpus.lexicon import CUES
+
+    phrases = [p for c in prelabel._CUE_ORDER for p in CUES[c] if re.escape(p) == p.replace(" ", "\\ ")]
+    texts = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
+    texts += [f"{p}{tail}" for p in phrases for tail in ("", ": খবর", "x")]
+    texts += [f"  {p}" for p in phrases] + ["", " ", "PTI", "এজেন্সি", "[বিজ্ঞাপন_১২]", "Download the App"]
+    assert prelabel._CUE_STARTS is not None
+    assert [prelabel._cue_fast(t, True) for t in texts] == [prelabel._cue(t) for t in texts]
+    assert sum(prelabel._cue(t) is not None for t in texts) >= len(phrases)
+    assert prelabel._literal_starts("(?:এজেন্সি|PTI)$") == ["এজেন্সি", "PTI"]
+    assert prelabel._literal_starts("উৎস ?:") == ["উৎস"] and prelabel._literal_starts("(?i)home") == [""]
