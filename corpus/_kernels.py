@@ -559,6 +559,8 @@ FEATURES = (
 )
 (F_CHARS, F_WORDS, F_SENTENCES, F_PERIOD, F_EXCLAIM, F_STOPS, F_LATIN, F_DIGIT, F_LETTER) = range(9)
 F_CUE, F_REPEATED, F_DATE = range(9, 12)
+# rows of the per-piece facts Python finds (cue as a category code or NO_CUE, the rest 0/1)
+FACT_CUE, FACT_REPEATED, FACT_DATE, FACT_TAG_ITEMS, FACT_MENU_WORDS = range(5)
 # characters ``prelabel._is_menu`` strips from a word: | » › > / • · , :
 _MENU_STRIP = np.array([0x7C, 0xBB, 0x203A, 0x3E, 0x2F, 0x2022, 0xB7, 0x2C, 0x3A], dtype=np.int64)
 _MENU_SEPARATORS = np.array([0x7C, 0xBB, 0x203A, 0x3E, 0x2F, 0x2022], dtype=np.int64)  # | » › > / •
@@ -659,9 +661,9 @@ def _headline_like(f, k):
 
 
 @njit(cache=True, nogil=True)
-def _features_table(counts, cue, repeated, date_like):
+def _features_table(counts, facts):
     """The ``Features`` of every piece as a float table (``FEATURES`` columns; booleans 0/1)."""
-    p = len(cue)
+    p = len(counts)
     f = np.zeros((p, len(FEATURES)), dtype=np.float64)
     for k in range(p):
         words = counts[k, COL_WORDS]
@@ -678,9 +680,9 @@ def _features_table(counts, cue, repeated, date_like):
         f[k, F_LATIN] = counts[k, COL_LATIN] / max(alpha, 1)
         f[k, F_DIGIT] = counts[k, COL_DIGIT] / visible
         f[k, F_LETTER] = alpha / visible
-        f[k, F_CUE] = cue[k]
-        f[k, F_REPEATED] = repeated[k]
-        f[k, F_DATE] = date_like[k]
+        f[k, F_CUE] = facts[FACT_CUE, k]
+        f[k, F_REPEATED] = facts[FACT_REPEATED, k]
+        f[k, F_DATE] = facts[FACT_DATE, k]
     return f
 
 
@@ -730,11 +732,12 @@ def _categorise(f, k, zone, title_seen, open_list, tag_items, menu_words, separa
 
 
 @njit(cache=True, nogil=True)
-def rules(counts, cue, repeated, date_like, lines, glued, tag_items, menu_words, separator):
+def rules(counts, facts, lines, glued, separator):
     """``prelabel.rule_pass``: the feature table and ``(zone, category, confidence, z)`` per
-    piece, ``z`` the logit of ``Features.p_content``. ``tag_items``/``menu_words``/``separator``
-    are the text tests ``_tag_items``/``_menu_words``/``_MENU`` (only read where the rules do)."""
-    f = _features_table(counts, cue, repeated, date_like)
+    piece, ``z`` the logit of ``Features.p_content``. ``facts`` (``FACT_*`` rows) and
+    ``separator`` (``menu_scan``) are what Python's regexes found, the text tests
+    ``_tag_items``/``_menu_words``/``_MENU`` only where the rules read them."""
+    f = _features_table(counts, facts)
     p = len(f)
     zone = np.empty(p, dtype=np.int64)
     category = np.empty(p, dtype=np.int64)
@@ -760,7 +763,7 @@ def rules(counts, cue, repeated, date_like, lines, glued, tag_items, menu_words,
     open_list = NO_CUE
     for k in range(p):
         zone[k] = HEAD if k < first else TAIL if k > last else BODY_ZONE
-        texts = tag_items[k], menu_words[k], separator[k]
+        texts = facts[FACT_TAG_ITEMS, k], facts[FACT_MENU_WORDS, k], separator[k]
         cat, conf = _categorise(f, k, zone[k], title_seen, open_list, *texts)
         cue = np.int64(f[k, F_CUE])
         if (

@@ -437,7 +437,7 @@ def _cue_fast(text: str, code_possible: bool) -> str | None:
     if _CUE_STARTS is None or text[:1].isspace() or text.startswith(_CUE_STARTS.get(text[:1], ())):
         match = _CUE_ALL.match(text)
         if match is not None:
-            return next(c for c in _CUE_ORDER if match.group(c) is not None)
+            return match.lastgroup  # (the category's group encloses its whole alternative)
     if code_possible and _CODE.search(text):
         return "other"
     return None
@@ -466,6 +466,13 @@ class _Tables:
 
         assert K.CATEGORIES == CATEGORY_NAMES and K.ZONES == ZONES and K.FEATURES == Features.__match_args__
         assert K.DENSE_FEATURES == DENSE_FEATURES
+        assert (K.FACT_CUE, K.FACT_REPEATED, K.FACT_DATE, K.FACT_TAG_ITEMS, K.FACT_MENU_WORDS) == (
+            0,
+            1,
+            2,
+            3,
+            4,
+        )
         self.np, self.kernels = np, K
         keys = [K.word_key(np.array(list(map(ord, w)), dtype=np.uint32), 0, len(w)) for w in SECTION_WORDS]
         assert all(known for _, known in keys)
@@ -512,9 +519,9 @@ def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) 
     separator, maybe_menu = K.menu_scan(codes, flags, starts, ends, counts, _tables.section_keys)
     n = len(texts)
     cue = [K.NO_CUE] * n
-    date_like = [False] * n
-    tag_items = [False] * n
-    menu_words = [False] * n
+    date_like = [0] * n
+    tag_items = [0] * n
+    menu_words = [0] * n
     code_possible = any(marker in text for marker in _CODE_MARKERS)
     rows = counts[:, [K.COL_DIGIT, K.COL_WORDS, K.COL_STOPS, K.COL_END]].tolist()
     for k, (t, (digits, words, n_stops, end)) in enumerate(zip(texts, rows)):
@@ -524,22 +531,13 @@ def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) 
             if category is not None:
                 cue[k] = _CUE_CODE[category]
             if size <= 80 and _date_fast(t, digits > 0):
-                date_like[k] = True
+                date_like[k] = 1
         if words <= 15 and n_stops == 0 and end != K.END_PERIOD and t.count(",") >= 2:  # see _is_tag_list
             tag_items[k] = _tag_items(t)
     for k in maybe_menu.nonzero()[0].tolist():
         menu_words[k] = _menu_words(texts[k])
-    f, zones, categories, confidences, z = K.rules(
-        counts,
-        np.array(cue, dtype=np.int64),
-        np.array(repeated, dtype=np.uint8),
-        np.array(date_like, dtype=np.uint8),
-        lines,
-        glued,
-        np.array(tag_items, dtype=np.uint8),
-        np.array(menu_words, dtype=np.uint8),
-        separator,
-    )
+    facts = np.array([cue, repeated, date_like, tag_items, menu_words], dtype=np.int64)  # K.FACT_* rows
+    f, zones, categories, confidences, z = K.rules(counts, facts, lines, glued, separator)
     p_content = np.array([1.0 / (1.0 + math.exp(-v)) for v in z.tolist()])  # Features.p_content
     return f, zones, categories, confidences, p_content, starts, ends
 
