@@ -354,7 +354,7 @@ def prelabel_document(doc: Document) -> Document:
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
 _CUE_ALL = re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
-_AGO = re.compile("আগে|पहले|ago")  # the last form of _DATE needs one of these
+_AGO_WORDS = ("আগে", "पहले", "ago")  # the last form of _DATE needs one of them
 _DATE_BY_DIGIT = re.compile("|".join(_DATE_FORMS[i] for i in (0, 2, 3)))
 _DATE_BY_MONTH = re.compile(_DATE_FORMS[1])
 _SPACE_DIGIT = re.compile(rf"\s{_DIGITS}")  # the month form has a number after whitespace
@@ -446,12 +446,13 @@ def _cue_fast(text: str, code_possible: bool) -> str | None:
 def _date_fast(text: str, has_digit: bool) -> bool:
     """``bool(_DATE.search(text))``, form by form: the forms with a number need a digit
     (``has_digit``: ``text`` has a character that ``str.isdigit``), the month form one after
-    whitespace, the last form ``_AGO``. Far fewer positions to try than the combined regex."""
+    whitespace, the last form one of ``_AGO_WORDS``. Far fewer positions to try than the
+    combined regex."""
     if has_digit and (
         _DATE_BY_DIGIT.search(text) or (_SPACE_DIGIT.search(text) and _DATE_BY_MONTH.search(text))
     ):
         return True
-    return _AGO.search(text) is not None and _DATE_AGO.search(text) is not None
+    return any(map(text.__contains__, _AGO_WORDS)) and _DATE_AGO.search(text) is not None
 
 
 class _Tables:
@@ -530,7 +531,11 @@ def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) 
             category = _cue_fast(t, code_possible)
             if category is not None:
                 cue[k] = _CUE_CODE[category]
-            if size <= 80 and _date_fast(t, digits > 0):
+            if (
+                size <= 80
+                and (digits or "আগে" in t or "पहले" in t or "ago" in t)
+                and _date_fast(t, digits > 0)
+            ):
                 date_like[k] = 1
         if words <= 15 and n_stops == 0 and end != K.END_PERIOD and t.count(",") >= 2:  # see _is_tag_list
             tag_items[k] = _tag_items(t)
