@@ -531,11 +531,7 @@ def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) 
             category = _cue_fast(t, code_possible)
             if category is not None:
                 cue[k] = _CUE_CODE[category]
-            if (
-                size <= 80
-                and (digits or "আগে" in t or "पहले" in t or "ago" in t)
-                and _date_fast(t, digits > 0)
-            ):
+            if size <= 80 and _date_fast(t, digits > 0):
                 date_like[k] = 1
         if words <= 15 and n_stops == 0 and end != K.END_PERIOD and t.count(",") >= 2:  # see _is_tag_list
             tag_items[k] = _tag_items(t)
