@@ -19,20 +19,24 @@ import numpy as np
 from corpus import segment as _segment
 
 
-def _skip_blas_probe() -> None:
-    """Load numba's numpy support with its BLAS probe failing: the probe imports
-    ``scipy.linalg`` (~0.25 s of start-up) and no kernel here uses BLAS. The block is lifted
-    right after, so scipy imports normally later (numba's own linear algebra re-checks)."""
-    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
-        return
-    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # "import" raises ImportError
+def _load_numba_registries() -> None:
+    """Load numba's typing and lowering registries now, with two optional probes failing:
+    BLAS (imports ``scipy.linalg``, ~0.25 s of start-up) and cffi (imports ``pycparser``,
+    ~0.08 s). No kernel here uses either; both modules import normally afterwards."""
+    from numba.core.registry import cpu_target
+
+    blocked = [name for name in ("scipy.linalg", "cffi") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # "import name" raises ImportError
     try:
-        import numba.np.arraymath  # noqa: F401
+        cpu_target.typing_context.refresh()
+        cpu_target.target_context.refresh()
     finally:
-        del sys.modules["scipy.linalg"]
+        for name in blocked:
+            del sys.modules[name]
 
 
-_skip_blas_probe()
+_load_numba_registries()
 
 
 def njit(**options):
