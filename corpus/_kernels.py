@@ -517,9 +517,9 @@ def count_flag(flags, bit):
 
 # --- pre-labelling (corpus.prelabel's rules, classifier and merge, per document) ------------
 #
-# A document's pieces are rows of small arrays: the counts of ``piece_counts``, the cue of each
-# piece as a category code (``CATEGORIES`` order, -1 for none) and per-piece facts found by
-# regexes in Python. ``rules`` is ``prelabel.rule_pass``, ``classifier_logits``
+# A document's pieces are rows of small arrays: the counts of ``piece_counts`` and the facts
+# Python's regexes found (``FACT_*``: the cue as a category code in ``CATEGORIES`` order or
+# ``NO_CUE``, repetition, dates, tag lists, menus). ``rules`` is ``prelabel.rule_pass``, ``classifier_logits``
 # ``Classifier.probabilities`` before the logistic (which Python applies: libm's ``exp``, as
 # the reference) and ``decide_and_merge`` ``Classifier.relabel`` (or ``rules_only``) followed
 # by ``merge_pieces``. Floats are combined in the reference's order, without fused operations.
@@ -586,8 +586,9 @@ def _member_of(c, values):
 
 @njit(cache=True, nogil=True)
 def word_key(codes, a, b):
-    """Hash of ``codes[a:b]`` lower-cased (ASCII letters only), or -1 if it holds a character
-    outside ASCII and the Indic block (whose ``str.lower`` this does not know)."""
+    """``(hash, True)`` of ``codes[a:b]`` lower-cased (ASCII letters only), or ``(0, False)``
+    if it holds a character outside ASCII and the Indic block (whose ``str.lower`` this does
+    not know)."""
     h = np.uint64(0)
     base = np.uint64(0x100000001B3)
     for j in range(a, b):
