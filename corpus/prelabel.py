@@ -37,7 +37,7 @@ from corpus import segment as _segment
 from corpus.classifier import CLASSIFIER, DENSE_FEATURES, ZONES, Classifier, _logistic
 from corpus.document import Document, Span
 from corpus.labels import CATEGORY_NAMES, label_of
-from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS
+from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS, literal_starts
 from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
 
 RULES_VERSION = "rules-1.2.0"
@@ -388,34 +388,9 @@ assert [_segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN] 
 assert [_segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT] == [16, 32, 64, 128]
 
 
-def _literal_starts(phrase: str) -> list[str]:
-    """Texts one of which starts every match of the regex ``phrase`` (its leading literal
-    characters, per alternative of a leading group; "" where it starts otherwise)."""
-    try:
-        from re import _parser as sre_parse  # Python >= 3.11
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
-
-    def starts(items) -> list[str]:
-        prefix = ""
-        for op, value in items:
-            if op is sre_parse.LITERAL:
-                prefix += chr(value)
-                continue
-            if op is sre_parse.BRANCH:
-                return [prefix + start for alternative in value[1] for start in starts(alternative)]
-            if op is sre_parse.SUBPATTERN and not value[1] and not value[2]:  # a group without flags
-                return [prefix + start for start in starts(value[3])]
-            break
-        return [prefix]
-
-    parsed = sre_parse.parse(phrase)
-    return [""] if parsed.state.flags & re.IGNORECASE else starts(parsed)
-
-
 def _cue_starts() -> dict[str, tuple[str, ...]] | None:
     """The literal starts of the cue phrases by first character; None if a phrase has none."""
-    starts = [start for c in _CUE_ORDER for phrase in CUES[c] for start in _literal_starts(phrase)]
+    starts = [start for c in _CUE_ORDER for phrase in CUES[c] for start in literal_starts(phrase)]
     if not all(starts):
         return None
     by_first: dict[str, tuple[str, ...]] = {}

@@ -139,6 +139,8 @@ def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | No
 
 FAST = True
 assert r"(\((?:" in lexicon.DATELINE_AGENCY.pattern  # an agency tag is in parentheses
+assert lexicon.BYLINE_PREFIX.pattern.startswith(r"^\s*")  # a byline starts a line's text with one of:
+_BYLINE_STARTS = tuple(lexicon.literal_starts(lexicon.BYLINE_PREFIX.pattern.removeprefix(r"^\s*")))
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
 _IN_LINE_CUE = re.compile(  # lexicon.INLINE_CUE, its whitespace kept within a line, anchors per line
     lexicon.INLINE_CUE.pattern.replace(r"\s*", r"[^\S\n]*", 1), lexicon.INLINE_CUE.flags | re.MULTILINE
@@ -169,8 +171,12 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
             break
         pos = starts[number + 1]
     byline, agency = lexicon.BYLINE_PREFIX.match, lexicon.DATELINE_AGENCY.match
-    # (an agency tag needs a "(": testing for it first skips the costly regex on most lines)
-    candidates.update(n for n, line in enumerate(lines) if byline(line) or ("(" in line and agency(line)))
+    # (cheap tests first: a byline's first word where the line's text starts, an agency's "(")
+    candidates.update(
+        n
+        for n, (line, (_, first, _)) in enumerate(zip(lines, bounds))
+        if (text.startswith(_BYLINE_STARTS, first) and byline(line)) or ("(" in line and agency(line))
+    )
     vocabulary: Counter[str] = Counter()
     compounds: set[str] = set()
     if len(maybe):  # some word may be two: the vocabulary decides (else the compound rule cuts nothing)

@@ -182,6 +182,9 @@ EDGE_TEXTS = [
     "HOME | NEWS | SPORTS | ক্রিকেট\n» প্রচ্ছদ › জাতীয় • খেলা ·\nhome/news/india\n/ / /\n|a\n"
     "ক্রিকেট, বিশ্বকাপ, ভারত\nİNDIA WORLD Home News\nSPORTS \u212aRICKET health\n, , ,\nক, খ, গ: ঘ\n"
     "ঢাকা, ১২ ডিসেম্বর ২০২৫\nখেলা জাতীয় বিনোদন ই-পেপার লাইভ টিভি আরও অনেক কিছু দেখুন এখানে",
+    # bylines and agency tags after leading whitespace, and where they do not start a line
+    "\u00a0 নিজস্ব প্রতিবেদক, ঢাকা: খবর হলো এই। আরও\n  ঢাকা, ১০ নভেম্বর (বাসস) : খবর।\n"
+    "খবর নিজস্ব প্রতিবেদক: না\n\tनई दिल्ली (एजेंसी)। खबर\nStaff Reporter | Dhaka: news",
 ]
 
 
@@ -293,7 +296,7 @@ def test_rule_pass_and_prelabels_equal_the_reference_with_any_classifier(synthet
 
 def test_cue_phrases_found_as_the_reference_finds_them(synthetic: list[str]):
     """The literal-start gate in front of the combined cue regex changes no result."""
-    from corpus.lexicon import CUES
+    from corpus.lexicon import CUES, literal_starts
 
     phrases = [p for c in prelabel._CUE_ORDER for p in CUES[c] if re.escape(p) == p.replace(" ", "\\ ")]
     texts = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
@@ -302,8 +305,8 @@ def test_cue_phrases_found_as_the_reference_finds_them(synthetic: list[str]):
     assert prelabel._CUE_STARTS is not None
     assert [prelabel._cue_fast(t, True) for t in texts] == [prelabel._cue(t) for t in texts]
     assert sum(prelabel._cue(t) is not None for t in texts) >= len(phrases)
-    assert prelabel._literal_starts("(?:এজেন্সি|PTI)$") == ["এজেন্সি", "PTI"]
-    assert prelabel._literal_starts("উৎস ?:") == ["উৎস"] and prelabel._literal_starts("(?i)home") == [""]
+    assert literal_starts("(?:এজেন্সি|PTI)$") == ["এজেন্সি", "PTI"]
+    assert literal_starts("উৎস ?:") == ["উৎস"] and literal_starts("(?i)home") == [""]
 
 
 def test_dates_found_as_the_reference_finds_them(synthetic: list[str]):
