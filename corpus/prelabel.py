@@ -343,13 +343,13 @@ def prelabel_document(doc: Document) -> Document:
 # stop words (tokens of up to 7 code points matched as packed integers, longer ones as
 # strings) and how each piece ends come from one loop over the character flags
 # (``piece_counts`` on ``corpus.segment.char_flags``), menus and separators from another
-# (``menu_scan``); what needs a regex stays in Python (one combined regex for the cue phrases,
-# in the same order of categories; dates; the text tests of tag lists and menus only for the
-# pieces the kernels let through). Categories are ``CATEGORY_NAMES`` indices, zones
-# ``ZONES`` indices. ``rules`` then gives zones, categories and the logit of ``p_content``,
-# ``dense_features`` and ``classifier_logits`` the classifier's, ``decide_and_merge`` the
-# spans; the logistic is Python's (libm's ``exp``, as the reference). ``FAST = False`` runs
-# the reference code.
+# (``menu_scan``); what needs a regex stays in Python: one combined regex for the cue phrases
+# (same order of categories) where a piece starts with a phrase's literal start, dates form by
+# form, the text tests of tag lists and menus only for the pieces the kernels let through.
+# Categories are ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices. ``rules`` then gives
+# zones, categories and the logit of ``p_content``, ``dense_features`` and
+# ``classifier_logits`` the classifier's, ``decide_and_merge`` the spans; the logistic is
+# Python's (libm's ``exp``, as the reference). ``FAST = False`` runs the reference code.
 
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
