@@ -11,10 +11,32 @@ machine code in milliseconds. Imported on first use only.
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
 from corpus import segment as _segment
+
+
+def _load_numba_registries() -> None:
+    """Load numba's typing and lowering registries now, with two optional probes failing:
+    BLAS (imports ``scipy.linalg``, ~0.25 s of start-up) and cffi (imports ``pycparser``,
+    ~0.08 s). No kernel here uses either; both modules import normally afterwards."""
+    from numba.core.registry import cpu_target
+
+    blocked = [name for name in ("scipy.linalg", "cffi") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # "import name" raises ImportError
+    try:
+        cpu_target.typing_context.refresh()
+        cpu_target.target_context.refresh()
+    finally:
+        for name in blocked:
+            del sys.modules[name]
+
+
+_load_numba_registries()
 
 
 def njit(**options):
@@ -34,8 +56,9 @@ ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGI
 TOKSTART, STRIP, SENT, DOT = _segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT
 # characters ``str.rstrip`` removes before the end-of-piece test: " ' ” ’ » ) ]
 _CLOSERS = np.array([0x22, 0x27, 0x201D, 0x2019, 0xBB, 0x29, 0x5D], dtype=np.int64)
-N_COLUMNS = 8
-(COL_ALPHA, COL_SPACE, COL_DIGIT, COL_LATIN, COL_SENTENCES, COL_WORDS, COL_STOPS, COL_END) = range(N_COLUMNS)
+N_COLUMNS = 9
+(COL_ALPHA, COL_SPACE, COL_DIGIT, COL_LATIN, COL_SENTENCES, COL_WORDS, COL_STOPS, COL_END) = range(8)
+COL_CHARS = 8
 END_NONE, END_PERIOD, END_EXCLAIM = 0, 1, 2
 
 
@@ -47,7 +70,7 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
     or ``.`` before whitespace or the end), tokens (``_TOKEN``: a token-start character, then
     everything up to whitespace), stop words among the tokens (those whose stripped form has
     at most ``packable`` code points, matched as packed integers against ``keys``), and how
-    the piece ends once closing quotes/brackets are stripped (``END_*``). Tokens whose
+    the piece ends once closing quotes/brackets are stripped (``END_*``), and its length. Tokens whose
     stripped form is longer than ``packable`` but could still be a stop word are returned as
     ``(start, end, piece)`` rows for a string lookup.
     """
@@ -138,6 +161,7 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
         out[k, COL_WORDS] = words
         out[k, COL_STOPS] = hits
         out[k, COL_END] = end
+        out[k, COL_CHARS] = e - s
     return out, long_rows[:n_long]
 
 
@@ -556,3 +580,443 @@ def line_repeats(keys, sizes, table_keys, table_counts, itself):
     for i in range(n):
         counts[i] = max(counts[i] - median, 0)
     return counts
+
+
+# --- pre-labelling (corpus.prelabel's rules, classifier and merge, per document) ------------
+#
+# A document's pieces are rows of small arrays: the counts of ``piece_counts`` and the facts
+# Python's regexes found (``FACT_*``: the cue as a category code in ``CATEGORIES`` order or
+# ``NO_CUE``, repetition, dates, tag lists, menus). ``rules`` is ``prelabel.rule_pass``, ``classifier_logits``
+# ``Classifier.probabilities`` before the logistic (which Python applies: libm's ``exp``, as
+# the reference) and ``decide_and_merge`` ``Classifier.relabel`` (or ``rules_only``) followed
+# by ``merge_pieces``. Floats are combined in the reference's order, without fused operations.
+
+CATEGORIES = (  # corpus.labels.CATEGORY_NAMES (checked by corpus.prelabel)
+    "title",
+    "subheading",
+    "body",
+    "caption",
+    "advertisement",
+    "related_links",
+    "navigation",
+    "attribution",
+    "tags",
+    "widget",
+    "listing",
+    "timestamp",
+    "other",
+)
+TITLE, SUBHEADING, BODY, NAVIGATION, TAGS, RELATED_LINKS, LISTING, TIMESTAMP, OTHER = map(
+    CATEGORIES.index,
+    ("title", "subheading", "body", "navigation", "tags", "related_links", "listing", "timestamp", "other"),
+)
+NO_CUE = -1
+ZONES = ("head", "body", "tail")  # corpus.classifier.ZONES
+HEAD, BODY_ZONE, TAIL = range(3)
+# the fields of ``prelabel.Features``, the columns of the feature table ``rules`` returns
+FEATURES = (
+    "n_chars",
+    "n_words",
+    "n_sentences",
+    "period_end",
+    "exclaim_end",
+    "stop_density",
+    "latin_share",
+    "digit_share",
+    "letter_share",
+    "cue",
+    "repeated",
+    "date_like",
+)
+(F_CHARS, F_WORDS, F_SENTENCES, F_PERIOD, F_EXCLAIM, F_STOPS, F_LATIN, F_DIGIT, F_LETTER) = range(9)
+F_CUE, F_REPEATED, F_DATE = range(9, 12)
+# rows of the per-piece facts Python finds (cue as a category code or NO_CUE, the rest 0/1)
+FACT_CUE, FACT_REPEATED, FACT_DATE, FACT_TAG_ITEMS, FACT_MENU_WORDS = range(5)
+# characters ``prelabel._is_menu`` strips from a word: | » › > / • · , :
+_MENU_STRIP = np.array([0x7C, 0xBB, 0x203A, 0x3E, 0x2F, 0x2022, 0xB7, 0x2C, 0x3A], dtype=np.int64)
+_MENU_SEPARATORS = np.array([0x7C, 0xBB, 0x203A, 0x3E, 0x2F, 0x2022], dtype=np.int64)  # | » › > / •
+
+
+@njit(cache=True, nogil=True)
+def _one(condition):
+    """1.0 if ``condition`` else 0.0: a Python bool in arithmetic."""
+    return 1.0 if condition else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _member_of(c, values):
+    for x in values:
+        if c == x:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def word_key(codes, a, b):
+    """``(hash, True)`` of ``codes[a:b]`` lower-cased (ASCII letters only), or ``(0, False)``
+    if it holds a character outside ASCII and the Indic block (whose ``str.lower`` this does
+    not know)."""
+    h = np.uint64(0)
+    base = np.uint64(0x100000001B3)
+    for j in range(a, b):
+        c = np.int64(codes[j])
+        if 0x41 <= c <= 0x5A:
+            c += 0x20
+        elif c >= 0x80 and not _is_indic(c):
+            return np.uint64(0), False
+        h = h * base + np.uint64(c + 1)
+    return _keyed(h, b - a), True
+
+
+@njit(cache=True, nogil=True)
+def menu_scan(codes, flags, starts, ends, counts, section_keys):
+    """Per piece that is not prose (``counts`` of ``piece_counts``; the rules read neither
+    test for prose): whether ``prelabel._MENU`` matches (a separator with non-space on both
+    sides), and whether ``prelabel._menu_words`` may hold: at least 3 and 60 % of the words
+    (split on whitespace, stripped like ``_is_menu``) are section words — counted by hash, a
+    word with a character ``word_key`` cannot lower-case counting as one: a superset."""
+    p = len(starts)
+    separator = np.zeros(p, dtype=np.uint8)
+    maybe_menu = np.zeros(p, dtype=np.uint8)
+    for k in range(p):
+        words = counts[k, COL_WORDS]
+        if (counts[k, COL_END] == END_PERIOD and words >= 5) or (
+            counts[k, COL_SENTENCES] >= 2 and words >= 12
+        ):
+            continue
+        s = starts[k]
+        e = ends[k]
+        first = last = -1
+        for i in range(s, e):
+            if not flags[i] & SPACE:
+                if first < 0:
+                    first = i
+                last = i
+        for i in range(first + 1, last):
+            if _member_of(np.int64(codes[i]), _MENU_SEPARATORS):
+                separator[k] = 1
+                break
+        words = hits = 0
+        i = s
+        while i < e:
+            if flags[i] & SPACE:
+                i += 1
+                continue
+            b = i
+            while b < e and not flags[b] & SPACE:
+                b += 1
+            a, z = i, b
+            i = b
+            while a < z and _member_of(np.int64(codes[a]), _MENU_STRIP):
+                a += 1
+            while z > a and _member_of(np.int64(codes[z - 1]), _MENU_STRIP):
+                z -= 1
+            if a == z:
+                continue
+            words += 1
+            key, known = word_key(codes, a, z)
+            if not known or _member(section_keys, key):
+                hits += 1
+        if hits >= 3 and hits >= 0.6 * words:
+            maybe_menu[k] = 1
+    return separator, maybe_menu
+
+
+@njit(cache=True, nogil=True)
+def _prose(f, k):
+    return (f[k, F_PERIOD] == 1 and f[k, F_WORDS] >= 5) or (f[k, F_SENTENCES] >= 2 and f[k, F_WORDS] >= 12)
+
+
+@njit(cache=True, nogil=True)
+def _headline_like(f, k):
+    return f[k, F_PERIOD] == 0 and 2 <= f[k, F_WORDS] <= 30 and f[k, F_LETTER] > 0.5
+
+
+@njit(cache=True, nogil=True)
+def _features_table(counts, facts):
+    """The ``Features`` of every piece as a float table (``FEATURES`` columns; booleans 0/1)."""
+    p = len(counts)
+    f = np.zeros((p, len(FEATURES)), dtype=np.float64)
+    for k in range(p):
+        words = counts[k, COL_WORDS]
+        alpha = counts[k, COL_ALPHA]
+        visible = counts[k, COL_CHARS] - counts[k, COL_SPACE]
+        if visible == 0:
+            visible = 1
+        f[k, F_CHARS] = counts[k, COL_CHARS]
+        f[k, F_WORDS] = words
+        f[k, F_SENTENCES] = counts[k, COL_SENTENCES]
+        f[k, F_PERIOD] = counts[k, COL_END] == END_PERIOD
+        f[k, F_EXCLAIM] = counts[k, COL_END] == END_EXCLAIM
+        f[k, F_STOPS] = counts[k, COL_STOPS] / max(words, 1)
+        f[k, F_LATIN] = counts[k, COL_LATIN] / max(alpha, 1)
+        f[k, F_DIGIT] = counts[k, COL_DIGIT] / visible
+        f[k, F_LETTER] = alpha / visible
+        f[k, F_CUE] = facts[FACT_CUE, k]
+        f[k, F_REPEATED] = facts[FACT_REPEATED, k]
+        f[k, F_DATE] = facts[FACT_DATE, k]
+    return f
+
+
+@njit(cache=True, nogil=True)
+def _categorise(f, k, zone, title_seen, open_list, tag_items, menu_words, separator):
+    """``prelabel._categorise`` of piece ``k``: ``(category, confidence)``."""
+    prose = _prose(f, k)
+    headline = _headline_like(f, k)
+    words = f[k, F_WORDS]
+    if f[k, F_LETTER] == 0:
+        return OTHER, 0.9
+    if f[k, F_CUE] != NO_CUE:
+        return np.int64(f[k, F_CUE]), 0.9
+    if tag_items and f[k, F_PERIOD] == 0 and words <= 15 and f[k, F_STOPS] == 0:
+        return TAGS, 0.75
+    if f[k, F_DATE] == 1 and not prose and (words <= 8 or f[k, F_DIGIT] >= 0.12):
+        return TIMESTAMP, 0.75
+    if menu_words and not prose and words >= 3:
+        return NAVIGATION, 0.75
+    if open_list != NO_CUE and (zone == TAIL or (headline and not prose)):
+        return open_list, 0.7
+    if zone == HEAD:
+        if separator and not prose:
+            return NAVIGATION, 0.7
+        if headline and words >= 3 and not title_seen and f[k, F_REPEATED] == 0:
+            return TITLE, 0.65
+        if prose:
+            return BODY, 0.6
+        if words <= 3:
+            return NAVIGATION, 0.6
+        return OTHER, 0.4
+    if zone == BODY_ZONE:
+        if prose:
+            return BODY, 0.8
+        if f[k, F_REPEATED] == 1:
+            return LISTING, 0.5
+        if headline and words <= 15:
+            return SUBHEADING, 0.55
+        if words <= 2:
+            return OTHER, 0.4
+        return BODY, 0.5
+    if f[k, F_REPEATED] == 1 or headline:
+        return LISTING, 0.55
+    if prose:
+        return BODY, 0.5
+    return OTHER, 0.4
+
+
+@njit(cache=True, nogil=True)
+def rules(counts, facts, lines, glued, separator):
+    """``prelabel.rule_pass``: the feature table and ``(zone, category, confidence, z)`` per
+    piece, ``z`` the logit of ``Features.p_content``. ``facts`` (``FACT_*`` rows) and
+    ``separator`` (``menu_scan``) are what Python's regexes found, the text tests
+    ``_tag_items``/``_menu_words``/``_MENU`` only where the rules read them."""
+    f = _features_table(counts, facts)
+    p = len(f)
+    zone = np.empty(p, dtype=np.int64)
+    category = np.empty(p, dtype=np.int64)
+    confidence = np.empty(p, dtype=np.float64)
+    z = np.empty(p, dtype=np.float64)
+    longest = 0.0
+    for k in range(p):
+        if _prose(f, k) and f[k, F_CHARS] > longest:
+            longest = f[k, F_CHARS]
+    first = p
+    last = -1
+    threshold = max(100.0, 0.4 * longest)
+    for k in range(p):
+        if _prose(f, k) and f[k, F_CHARS] >= threshold:
+            if first == p:
+                first = k
+            last = k
+    prose_line = np.zeros(lines[p - 1] + 1 if p else 0, dtype=np.uint8)
+    for k in range(p):
+        if glued[k] and _prose(f, k):
+            prose_line[lines[k]] = 1
+    title_seen = False
+    open_list = NO_CUE
+    for k in range(p):
+        zone[k] = HEAD if k < first else TAIL if k > last else BODY_ZONE
+        texts = facts[FACT_TAG_ITEMS, k], facts[FACT_MENU_WORDS, k], separator[k]
+        cat, conf = _categorise(f, k, zone[k], title_seen, open_list, *texts)
+        cue = np.int64(f[k, F_CUE])
+        if (
+            (cat == TIMESTAMP or cat == NAVIGATION or cat == OTHER)
+            and cue == NO_CUE
+            and prose_line[lines[k]]
+            and (k == 0 or lines[k - 1] != lines[k])
+        ):
+            cat, conf = BODY, 0.6
+        if cat == TITLE:
+            title_seen = True
+        if cue == RELATED_LINKS or cue == LISTING:
+            open_list = cue
+        elif zone[k] != TAIL and _prose(f, k):
+            open_list = NO_CUE
+        elif cue != NO_CUE and zone[k] != TAIL:
+            open_list = NO_CUE
+        category[k] = cat
+        confidence[k] = conf
+        z[k] = (
+            -2.0
+            + 2.5 * f[k, F_PERIOD]
+            + 0.8 * f[k, F_EXCLAIM]
+            + 1.2 * min(f[k, F_SENTENCES], 3.0) / 3
+            + 2.5 * min(f[k, F_WORDS], 40.0) / 40
+            + 6.0 * min(f[k, F_STOPS], 0.35)
+            - 3.0 * f[k, F_DIGIT]
+            - 1.5 * f[k, F_LATIN]
+            - 2.0 * f[k, F_REPEATED]
+            - 3.0 * _one(f[k, F_LETTER] < 0.3)
+            - 2.5 * _one(cue != NO_CUE)
+        )
+    return f, zone, category, confidence, z
+
+
+# ``classifier.DENSE_FEATURES``: dense_features fills the columns in this order
+DENSE_FEATURES = (
+    "period_end",
+    "exclaim_end",
+    "sentences",
+    "words",
+    "log_chars",
+    "stop_density",
+    "latin_share",
+    "digit_share",
+    "letter_share",
+    "cue",
+    "repeated",
+    "date_like",
+    "prose",
+    "headline_like",
+    "rules_content",
+    "rules_confidence_content",
+    "position",
+    "position_from_end",
+    "previous_prose",
+    "next_prose",
+    "previous_rules_content",
+    "next_rules_content",
+    "p_content",
+    "previous_p_content",
+    "next_p_content",
+    "previous_cue",
+    "after_list_header",
+    "repeated_in_corpus",
+)
+
+
+@njit(cache=True, nogil=True)
+def dense_features(f, category, confidence, p_content, log_chars, is_content, corpus_repeats):
+    """``classifier.dense_columns`` as a (pieces × ``DENSE_FEATURES``) table.
+
+    ``p_content`` is ``Features.p_content`` per piece, ``log_chars[n]`` is ``log1p(n) / 6``,
+    ``is_content[c]`` whether category ``c``'s label is content and ``corpus_repeats`` the
+    repetition feature of each piece's line (all from Python)."""
+    p = len(f)
+    x = np.empty((p, len(DENSE_FEATURES)), dtype=np.float64)
+    for k in range(p):
+        content = _one(is_content[category[k]])
+        x[k, 0] = f[k, F_PERIOD]
+        x[k, 1] = f[k, F_EXCLAIM]
+        x[k, 2] = min(f[k, F_SENTENCES], 3.0) / 3
+        x[k, 3] = min(f[k, F_WORDS], 40.0) / 40
+        x[k, 4] = log_chars[np.int64(f[k, F_CHARS])]
+        x[k, 5] = f[k, F_STOPS]
+        x[k, 6] = f[k, F_LATIN]
+        x[k, 7] = f[k, F_DIGIT]
+        x[k, 8] = f[k, F_LETTER]
+        x[k, 9] = _one(f[k, F_CUE] != NO_CUE)
+        x[k, 10] = f[k, F_REPEATED]
+        x[k, 11] = f[k, F_DATE]
+        x[k, 12] = _one(_prose(f, k))
+        x[k, 13] = _one(_headline_like(f, k))
+        x[k, 14] = content
+        x[k, 15] = confidence[k] if content else 1.0 - confidence[k]
+        x[k, 16] = k / p
+        x[k, 17] = (p - 1 - k) / p
+        x[k, 22] = p_content[k]
+        x[k, 27] = corpus_repeats[k]
+    for k in range(p):
+        x[k, 18] = x[k - 1, 12] if k > 0 else 0.0
+        x[k, 19] = x[k + 1, 12] if k + 1 < p else 0.0
+        x[k, 20] = x[k - 1, 14] if k > 0 else 0.0
+        x[k, 21] = x[k + 1, 14] if k + 1 < p else 0.0
+        x[k, 23] = x[k - 1, 22] if k > 0 else 0.5
+        x[k, 24] = x[k + 1, 22] if k + 1 < p else 0.5
+        x[k, 25] = x[k - 1, 9] if k > 0 else 0.0
+        previous_cue = np.int64(f[k - 1, F_CUE]) if k > 0 else NO_CUE
+        x[k, 26] = _one(previous_cue == RELATED_LINKS or previous_cue == LISTING)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def classifier_logits(x, zone, category, weights, bias, category_weights, zone_weights):
+    """``Classifier.probabilities`` before the logistic: the same sums, in the same order."""
+    p = len(x)
+    z = np.empty(p, dtype=np.float64)
+    for k in range(p):
+        s = bias
+        for j in range(len(weights)):
+            s = s + weights[j] * x[k, j]
+        s = s + category_weights[category[k]]
+        z[k] = s + zone_weights[zone[k]]
+    return z
+
+
+@njit(cache=True, nogil=True)
+def _fallback(content, zone, f, k):
+    """``classifier.fallback_category``."""
+    words = f[k, F_WORDS]
+    headline = _headline_like(f, k)
+    if content:
+        if headline and not _prose(f, k) and 3 <= words <= 15:
+            return TITLE if zone == HEAD else SUBHEADING if zone == BODY_ZONE else BODY
+        return BODY
+    if zone == HEAD:
+        return NAVIGATION if words <= 4 else OTHER
+    if zone == TAIL and headline:
+        return LISTING
+    return OTHER
+
+
+@njit(cache=True, nogil=True)
+def decide_and_merge(f, starts, ends, zone, category, confidence, p, is_content, threshold, relabel):
+    """``Classifier.relabel`` (``relabel``; else ``prelabel.rules_only``) then ``merge_pieces``:
+    ``(start, end, category, score)`` of each span, the score not yet rounded."""
+    n = len(starts)
+    out_start = np.empty(n, dtype=np.int64)
+    out_end = np.empty(n, dtype=np.int64)
+    out_category = np.empty(n, dtype=np.int64)
+    out_score = np.empty(n, dtype=np.float64)
+    m = -1
+    total = weight = 0.0
+    merged = False
+    for k in range(n):
+        cat = category[k]
+        conf = confidence[k]
+        if relabel:
+            content = p[k] >= threshold
+            if (is_content[cat] == 1) != content:
+                cat, conf = _fallback(content, zone[k], f, k), 0.5
+        else:
+            content = is_content[cat] == 1
+        value = 0.5 * conf + 0.5 * (p[k] if content else 1.0 - p[k])
+        size = ends[k] - starts[k]
+        if m >= 0 and out_category[m] == cat:
+            total += value * size
+            weight += size
+            out_end[m] = ends[k]
+            merged = True
+            continue
+        if m >= 0 and merged:
+            out_score[m] = total / weight
+        m += 1
+        out_start[m] = starts[k]
+        out_end[m] = ends[k]
+        out_category[m] = cat
+        out_score[m] = value
+        merged = False
+        total, weight = value * size, float(size)
+    if m >= 0 and merged:
+        out_score[m] = total / weight
+    m += 1
+    return out_start[:m], out_end[:m], out_category[:m], out_score[:m]

@@ -70,6 +70,12 @@ DENSE_FEATURES = (
 REPEATS_CAP = 99  # "in 99 other documents" already says chrome; more says nothing new
 
 
+def repeats_feature(repeats: int) -> float:
+    """The ``repeated_in_corpus`` value of a line found in ``repeats`` more other documents
+    than the document's typical line: log-scaled, 0 to 1."""
+    return math.log1p(min(repeats, REPEATS_CAP)) / math.log1p(REPEATS_CAP)
+
+
 def feature_names() -> list[str]:
     return [*DENSE_FEATURES, *(f"rules_category={c}" for c in CATEGORY_NAMES), *(f"zone={z}" for z in ZONES)]
 
@@ -119,7 +125,7 @@ def dense_columns(
         [*p[1:], 0.5],
         [0.0, *cue[:-1]],
         [0.0, *list_header[:-1]],
-        [math.log1p(min(r, REPEATS_CAP)) / math.log1p(REPEATS_CAP) for r in repeats],
+        [repeats_feature(r) for r in repeats],
     ]
 
 
@@ -173,6 +179,21 @@ class Classifier:
         return (
             {c: by_name[f"rules_category={c}"] for c in CATEGORY_NAMES},
             {z: by_name[f"zone={z}"] for z in ZONES},
+        )
+
+    @cached_property
+    def weight_arrays(self) -> tuple:
+        """``(dense weights, bias, weight per category, weight per zone)`` as numpy arrays, in
+        ``DENSE_FEATURES``, ``CATEGORY_NAMES`` and ``ZONES`` order: what the compiled fast path
+        of ``corpus.prelabel`` reads."""
+        import numpy as np
+
+        category_weight, zone_weight = self._one_hot
+        return (
+            np.array(self.weights[: len(DENSE_FEATURES)], dtype=np.float64),
+            self.bias,
+            np.array([category_weight[c] for c in CATEGORY_NAMES], dtype=np.float64),
+            np.array([zone_weight[z] for z in ZONES], dtype=np.float64),
         )
 
     def p_content(self, vector: Sequence[float]) -> float:

@@ -238,6 +238,7 @@ def prelabel_record(doc: Document) -> dict:
 
 
 _INF = float("inf")
+_LABELLED: dict[str, str] = {}  # category → its span's encoded "label" and "category" members
 
 
 def prelabel_json(doc: Document) -> str:
@@ -254,10 +255,10 @@ def prelabel_json(doc: Document) -> str:
         plain = type(start) is int and type(end) is int and type(score) is float and abs(score) < _INF
         if not plain:  # (json.dumps writes NaN/Infinity, and subclasses its own way)
             return json.dumps(prelabel_record(doc), ensure_ascii=False)
-        spans.append(
-            f'{{"start": {start!r}, "end": {end!r}, "label": {enc(s.label)}, '
-            f'"category": {enc(s.category)}, "score": {score!r}}}'
-        )
+        labelled = _LABELLED.get(s.category)
+        if labelled is None:
+            labelled = _LABELLED[s.category] = f'"label": {enc(s.label)}, "category": {enc(s.category)}'
+        spans.append(f'{{"start": {start!r}, "end": {end!r}, {labelled}, "score": {score!r}}}')
     return (
         f'{{"id": {enc(doc.doc_id)}, "text": {enc(doc.text)}, "lang": {enc(doc.lang)}, '
         f'"spans": [{", ".join(spans)}], "model_version": {enc(doc.model_version)}}}'

@@ -299,6 +299,32 @@ def compile_cues(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 CUE_PATTERNS: dict[str, re.Pattern[str]] = {cat: compile_cues(p) for cat, p in CUES.items()}
 
+
+def literal_starts(phrase: str) -> list[str]:
+    """Texts one of which starts every match of the regex ``phrase`` (its leading literal
+    characters, per alternative of a leading group; "" where it starts otherwise)."""
+    try:
+        from re import _parser as sre_parse  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+
+    def starts(items) -> list[str]:
+        prefix = ""
+        for op, value in items:
+            if op is sre_parse.LITERAL:
+                prefix += chr(value)
+                continue
+            if op is sre_parse.BRANCH:
+                return [prefix + start for alternative in value[1] for start in starts(alternative)]
+            if op is sre_parse.SUBPATTERN and not value[1] and not value[2]:  # a group without flags
+                return [prefix + start for start in starts(value[3])]
+            break
+        return [prefix]
+
+    parsed = sre_parse.parse(phrase)
+    return [""] if parsed.state.flags & re.IGNORECASE else starts(parsed)
+
+
 # Function words: dense in running prose, sparse in menus, lists and headlines.
 STOP_WORDS: dict[str, frozenset[str]] = {
     "bn": frozenset(

@@ -30,15 +30,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections import namedtuple
+from collections import Counter, namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corpus import segment as _segment
-from corpus.classifier import CLASSIFIER, Classifier
+from corpus.classifier import (
+    CLASSIFIER,
+    DENSE_FEATURES,
+    REPEATS_CAP,
+    ZONES,
+    Classifier,
+    _logistic,
+    repeats_feature,
+)
 from corpus.document import Document, Span
-from corpus.labels import label_of
-from corpus.lexicon import CUE_PATTERNS, SECTION_WORDS, STOP_WORDS
+from corpus.labels import CATEGORY_NAMES, label_of
+from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS, literal_starts
 from corpus.repetition import LineStats
 from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
 
@@ -70,11 +78,15 @@ _MONTHS = (
     "जनवरी|फरवरी|मार्च|अप्रैल|मई|जून|जुलाई|अगस्त|सितंबर|अक्टूबर|नवंबर|दिसंबर|"
     "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 )
-_DATE = re.compile(
-    rf"(?:[০-৯0-9०-९]{{1,2}}\s*(?:{_MONTHS})|(?:{_MONTHS})\w*\s+[০-৯0-9०-९]{{1,2}}|"
-    r"[০-৯0-9०-९]{1,2}:[০-৯0-9०-९]{2}|[০-৯0-9०-९]{1,4}[/-][০-৯0-9०-९]{1,2}[/-][০-৯0-9०-९]{2,4}|"
-    r"(?:ঘণ্টা|মিনিট|দিন) আগে|(?:घंटे|मिनट|दिन) पहले|(?:hours?|minutes?|days?) ago)"
+_DIGITS = "[০-৯0-9०-९]"
+_DATE_FORMS = (
+    rf"{_DIGITS}{{1,2}}\s*(?:{_MONTHS})",  # ১৩ অক্টোবর
+    rf"(?:{_MONTHS})\w*\s+{_DIGITS}{{1,2}}",  # October 13
+    rf"{_DIGITS}{{1,2}}:{_DIGITS}{{2}}",  # ২৩:২৫
+    rf"{_DIGITS}{{1,4}}[/-]{_DIGITS}{{1,2}}[/-]{_DIGITS}{{2,4}}",  # 13/10/2025
+    r"(?:ঘণ্টা|মিনিট|দিন) আগে|(?:घंटे|मिनट|दिन) पहले|(?:hours?|minutes?|days?) ago",
 )
+_DATE = re.compile(f"(?:{'|'.join(_DATE_FORMS)})")
 
 
 @dataclass(frozen=True)
@@ -155,17 +167,15 @@ def _cue(text: str) -> str | None:
 
 
 def _is_tag_list(text: str, f: Features) -> bool:
+    return not f.period_end and f.n_words <= 15 and f.stop_density == 0 and _tag_items(text)
+
+
+def _tag_items(text: str) -> bool:
+    """Three or more short comma-separated items and no colon ("ক্রিকেট, বিশ্বকাপ, ভারত")."""
     if text.count(",") < 2:  # fewer than three items (a fast exit, same result)
         return False
     items = [i.strip() for i in text.split(",")]
-    return (
-        len(items) >= 3
-        and ":" not in text
-        and not f.period_end
-        and f.n_words <= 15
-        and all(0 < len(i.split()) <= 3 for i in items)
-        and f.stop_density == 0
-    )
+    return len(items) >= 3 and ":" not in text and all(0 < len(i.split()) <= 3 for i in items)
 
 
 @dataclass(frozen=True)
@@ -188,6 +198,8 @@ def rule_pass(
     the document's typical line (``LineStats.line_repeats``); None when labelled on its own.
     """
     corpus_repeats = [line_repeats[p.line] for p in pieces] if line_repeats else [0] * len(pieces)
+    if FAST:
+        return _rule_pass_fast(text, lang, pieces, corpus_repeats)
     texts = [text[p.start : p.end] for p in pieces]
     counts: dict[str, int] = {}
     for t in texts:
@@ -196,10 +208,7 @@ def rule_pass(
     for i, t in enumerate(texts):
         suffix_of_previous = i > 0 and len(t) > 10 and texts[i - 1].endswith(t) and texts[i - 1] != t
         repeated.append(counts[t] > 1 or suffix_of_previous)
-    if FAST and texts:
-        feats = fast_features(text, lang, [p.start for p in pieces], [p.end for p in pieces], texts, repeated)
-    else:
-        feats = [piece_features(t, lang, r) for t, r in zip(texts, repeated)]
+    feats = [piece_features(t, lang, r) for t, r in zip(texts, repeated)]
     if not feats:
         return RulePass([], [], [], [])
     longest = max((f.n_chars for f in feats if f.prose), default=0)
@@ -260,8 +269,10 @@ def label_pieces(
 
 def _is_menu(text: str, f: Features) -> bool:
     """A line of section names ("প্রচ্ছদ জাতীয় রাজনীতি খেলা", "होम देश राज्य खेल") is a menu."""
-    if f.prose or f.n_words < 3:
-        return False
+    return not f.prose and f.n_words >= 3 and _menu_words(text)
+
+
+def _menu_words(text: str) -> bool:
     words = [w.strip("|»›>/•·,:").lower() for w in text.split()]
     words = [w for w in words if w]
     return sum(w in SECTION_WORDS for w in words) >= max(3, 0.6 * len(words))
@@ -310,8 +321,6 @@ def _categorise(t: str, f: Features, zone: str, title_seen: bool, open_list: str
 
 def merge_pieces(pieces: list[Piece], labelled: list[tuple[str, float]]) -> list[Span]:
     """Merge neighbours of the same category; score is the length-weighted mean."""
-    if FAST:
-        return _merge_fast(pieces, labelled)
     spans: list[Span] = []
     weight = 0.0
     total = 0.0
@@ -337,6 +346,8 @@ def prelabel_with(
     text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None = None
 ) -> list[Span]:
     """Labelled spans from the rules and ``classifier`` (None: the rules alone)."""
+    if FAST:
+        return _prelabel_fast(text, lang, classifier, line_repeats)
     pieces = document_pieces(text)
     return merge_pieces(pieces, label_pieces(text, lang, pieces, classifier, line_repeats))
 
@@ -358,20 +369,29 @@ def prelabel_document(doc: Document, corpus: LineStats | None = None) -> Documen
 
 # --- Fast path ------------------------------------------------------------------------------
 #
-# ``fast_features`` computes the same ``Features`` for all pieces of a document at once:
-# character counts, sentence ends, tokens, stop words (tokens of up to 7 code points matched
-# as packed integers, longer ones as strings) and how each piece ends come from one compiled
-# loop over the character flags (``corpus._kernels.piece_counts`` on
-# ``corpus.segment.char_flags``); cue phrases take one combined regex per short piece (same
-# order of categories). No per-character Python. ``FAST = False`` runs the reference code.
+# ``prelabel_with`` runs the three passes, the classifier and the merge on arrays, one row per
+# piece, in compiled kernels (``corpus._kernels``): character counts, sentence ends, tokens,
+# stop words (tokens of up to 7 code points matched as packed integers, longer ones as
+# strings) and how each piece ends come from one loop over the character flags
+# (``piece_counts`` on ``corpus.segment.char_flags``), menus and separators from another
+# (``menu_scan``); what needs a regex stays in Python: one combined regex for the cue phrases
+# (same order of categories) where a piece starts with a phrase's literal start, dates form by
+# form, the text tests of tag lists and menus only for the pieces the kernels let through.
+# Categories are ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices. ``rules`` then gives
+# zones, categories and the logit of ``p_content``, ``dense_features`` and
+# ``classifier_logits`` the classifier's, ``decide_and_merge`` the spans; the logistic is
+# Python's (libm's ``exp``, as the reference). ``FAST = False`` runs the reference code.
 
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
-_CLOSERS = "\"'”’»)]"
 _CUE_ALL = re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
-_CODE_ANYWHERE = re.compile(r"[{<]|function\s*\(|var\s|window\.|document\.")  # superset of _CODE
-_AGO = re.compile("আগে|पहले|ago")  # _DATE needs one of these, or a digit
+_AGO_WORDS = ("আগে", "पहले", "ago")  # the last form of _DATE needs one of them
+_DATE_BY_DIGIT = re.compile("|".join(_DATE_FORMS[i] for i in (0, 2, 3)))
+_DATE_BY_MONTH = re.compile(_DATE_FORMS[1])
+_SPACE_DIGIT = re.compile(rf"\s{_DIGITS}")  # the month form has a number after whitespace
+_DATE_AGO = re.compile(_DATE_FORMS[4])
 _CODE_MARKERS = ("{", "<", "function", "var", "window.", "document.")  # _CODE needs one of them
+_CUE_CODE = {c: CATEGORY_NAMES.index(c) for c in (*_CUE_ORDER, "other")}
 _fast_tables: dict = {}
 
 
@@ -399,46 +419,18 @@ assert [_segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN] 
 assert [_segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT] == [16, 32, 64, 128]
 
 
-class _FastFeatures:
-    """``Features`` without dataclass overhead: same fields, same derived properties."""
+def _cue_starts() -> dict[str, tuple[str, ...]] | None:
+    """The literal starts of the cue phrases by first character; None if a phrase has none."""
+    starts = [start for c in _CUE_ORDER for phrase in CUES[c] for start in literal_starts(phrase)]
+    if not all(starts):
+        return None
+    by_first: dict[str, tuple[str, ...]] = {}
+    for start in starts:
+        by_first[start[0]] = (*by_first.get(start[0], ()), start)
+    return by_first
 
-    __slots__ = (
-        "n_chars",
-        "n_words",
-        "n_sentences",
-        "period_end",
-        "exclaim_end",
-        "stop_density",
-        "latin_share",
-        "digit_share",
-        "letter_share",
-        "cue",
-        "repeated",
-        "date_like",
-        "prose",
-        "headline_like",
-    )
-    p_content = Features.p_content
 
-    def __init__(self, n_chars, n_words, n_sentences, period_end, exclaim_end, stop_density,
-                 latin_share, digit_share, letter_share, cue, repeated, date_like) -> None:  # fmt: skip
-        self.n_chars = n_chars
-        self.n_words = n_words
-        self.n_sentences = n_sentences
-        self.period_end = period_end
-        self.exclaim_end = exclaim_end
-        self.stop_density = stop_density
-        self.latin_share = latin_share
-        self.digit_share = digit_share
-        self.letter_share = letter_share
-        self.cue = cue
-        self.repeated = repeated
-        self.date_like = date_like
-        self.prose = Features.prose.fget(self)  # the dataclass's own properties, evaluated once
-        self.headline_like = Features.headline_like.fget(self)
-
-    def as_features(self) -> Features:
-        return Features(*(getattr(self, name) for name in self.__slots__[:12]))
+_CUE_STARTS = _cue_starts()
 
 
 def _cue_fast(text: str, code_possible: bool) -> str | None:
@@ -446,87 +438,174 @@ def _cue_fast(text: str, code_possible: bool) -> str | None:
         return None
     if "/" in text and _DESK_CODE.match(text):
         return "attribution"
-    match = _CUE_ALL.match(text)
-    if match is not None:
-        return next(c for c in _CUE_ORDER if match.group(c) is not None)
+    # a phrase can only match where the text (after whitespace, which pieces do not start
+    # with) starts with its literal start: skip the combined regex for every other piece
+    if _CUE_STARTS is None or text[:1].isspace() or text.startswith(_CUE_STARTS.get(text[:1], ())):
+        match = _CUE_ALL.match(text)
+        if match is not None:
+            return match.lastgroup  # (the category's group encloses its whole alternative)
     if code_possible and _CODE.search(text):
         return "other"
     return None
 
 
-def fast_features(
-    text: str, lang: str, starts: list[int], ends: list[int], texts: list[str], repeated: list[bool]
-) -> list[_FastFeatures]:
-    """``piece_features`` of every piece ``text[starts[i]:ends[i]]`` (== ``texts[i]``), at once."""
-    import numpy as np
+def _date_fast(text: str, has_digit: bool) -> bool:
+    """``bool(_DATE.search(text))``, form by form: the forms with a number need a digit
+    (``has_digit``: ``text`` has a character that ``str.isdigit``), the month form one after
+    whitespace, the last form one of ``_AGO_WORDS``. Far fewer positions to try than the
+    combined regex."""
+    if has_digit and (
+        _DATE_BY_DIGIT.search(text) or (_SPACE_DIGIT.search(text) and _DATE_BY_MONTH.search(text))
+    ):
+        return True
+    return any(map(text.__contains__, _AGO_WORDS)) and _DATE_AGO.search(text) is not None
 
-    from corpus import _kernels as K
 
+class _Tables:
+    """What the kernels need besides the document, built once: the section words' hashes
+    (``corpus._kernels.word_key``), ``log1p(n) / 6`` for piece lengths ``n`` (grown on
+    demand) and whether each category's label is content."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        from corpus import _kernels as K
+
+        assert K.CATEGORIES == CATEGORY_NAMES and K.ZONES == ZONES and K.FEATURES == Features.__match_args__
+        assert K.DENSE_FEATURES == DENSE_FEATURES
+        assert (K.FACT_CUE, K.FACT_REPEATED, K.FACT_DATE, K.FACT_TAG_ITEMS, K.FACT_MENU_WORDS) == (
+            0,
+            1,
+            2,
+            3,
+            4,
+        )
+        self.np, self.kernels = np, K
+        keys = [K.word_key(np.array(list(map(ord, w)), dtype=np.uint32), 0, len(w)) for w in SECTION_WORDS]
+        assert all(known for _, known in keys)
+        self.section_keys = np.array(sorted(key for key, _ in keys), dtype=np.uint64)
+        self.is_content = np.array([label_of(c) == "content" for c in CATEGORY_NAMES], dtype=np.uint8)
+        self.log_chars = np.zeros(0)
+        self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
+
+    def log_chars_upto(self, longest: int):
+        if len(self.log_chars) <= longest:
+            self.log_chars = self.np.array([math.log1p(n) / 6 for n in range(max(1024, 2 * longest))])
+        return self.log_chars
+
+
+_tables: _Tables | None = None
+
+
+def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) -> tuple:
+    """``rule_pass`` of the pieces ``bounds`` (``segment_bounds`` rows, at least one) in arrays:
+    ``(features, zones, categories, confidences, p_content, starts, ends)``, the features a
+    table with ``Features``' fields as columns (``corpus._kernels.FEATURES``)."""
+    global _tables
+    if _tables is None:
+        _tables = _Tables()
+    np, K = _tables.np, _tables.kernels
+    starts, ends, lines, glued = np.array(list(zip(*bounds)), dtype=np.int64)
+    texts = [text[a:b] for a, b, _, _ in bounds]
+    seen = Counter(texts)
+    repeated = [
+        seen[t] > 1 or (i > 0 and len(t) > 10 and texts[i - 1].endswith(t) and texts[i - 1] != t)
+        for i, t in enumerate(texts)
+    ]
     codes, flags = char_flags(text)
     stops = STOP_WORDS.get(lang, frozenset())
     if stops:
         keys, shortest, longest, packable = _stop_keys(lang)
     else:
         keys, shortest, longest, packable = np.zeros(1, dtype=np.int64), 0, 0, 0
-    table, long_rows = K.piece_counts(
-        codes,
-        flags,
-        np.asarray(starts, dtype=np.int64),
-        np.asarray(ends, dtype=np.int64),
-        keys,
-        shortest,
-        longest,
-        packable,
-        bool(stops),
+    counts, long_rows = K.piece_counts(
+        codes, flags, starts, ends, keys, shortest, longest, packable, bool(stops)
     )
-    rows = table.tolist()
     for a, b, k in long_rows.tolist():  # stop words too long to pack: looked up as strings
         if text[a:b] in stops:
-            rows[k][K.COL_STOPS] += 1
+            counts[k, K.COL_STOPS] += 1
+    separator, maybe_menu = K.menu_scan(codes, flags, starts, ends, counts, _tables.section_keys)
+    n = len(texts)
+    cue = [K.NO_CUE] * n
+    date_like = [0] * n
+    tag_items = [0] * n
+    menu_words = [0] * n
     code_possible = any(marker in text for marker in _CODE_MARKERS)
-    out = []
-    append = out.append
-    for t, (alpha, space_n, digits, latin, sentences, words, n_stops, end), r in zip(texts, rows, repeated):
+    rows = counts[:, [K.COL_DIGIT, K.COL_WORDS, K.COL_STOPS, K.COL_END]].tolist()
+    for k, (t, (digits, words, n_stops, end)) in enumerate(zip(texts, rows)):
         size = len(t)
-        visible = size - space_n or 1
-        append(
-            _FastFeatures(
-                size,
-                words,
-                sentences,
-                end == K.END_PERIOD,
-                end == K.END_EXCLAIM,
-                n_stops / (words or 1),
-                latin / (alpha or 1),
-                digits / visible,
-                alpha / visible,
-                _cue_fast(t, code_possible) if size <= 200 else None,
-                r,
-                size <= 80 and (digits > 0 or _AGO.search(t) is not None) and bool(_DATE.search(t)),
-            )
-        )
-    return out
+        if size <= 200:
+            category = _cue_fast(t, code_possible)
+            if category is not None:
+                cue[k] = _CUE_CODE[category]
+            if size <= 80 and _date_fast(t, digits > 0):
+                date_like[k] = 1
+        if words <= 15 and n_stops == 0 and end != K.END_PERIOD and t.count(",") >= 2:  # see _is_tag_list
+            tag_items[k] = _tag_items(t)
+    for k in maybe_menu.nonzero()[0].tolist():
+        menu_words[k] = _menu_words(texts[k])
+    facts = np.array([cue, repeated, date_like, tag_items, menu_words], dtype=np.int64)  # K.FACT_* rows
+    f, zones, categories, confidences, z = K.rules(counts, facts, lines, glued, separator)
+    p_content = np.array([1.0 / (1.0 + math.exp(-v)) for v in z.tolist()])  # Features.p_content
+    return f, zones, categories, confidences, p_content, starts, ends
 
 
-def _merge_fast(pieces, labelled: list[tuple[str, float]]) -> list[Span]:
-    """``merge_pieces`` with one ``Span`` per output span (same arithmetic, same rounding)."""
-    spans: list[Span] = []
-    category = None
-    start = end = 0
-    score = total = weight = 0.0
-    merged = False
-    for piece, (cat, value) in zip(pieces, labelled):
-        size = piece.end - piece.start
-        if category == cat:
-            total += value * size
-            weight += size
-            end = piece.end
-            merged = True
-            continue
-        if category is not None:
-            spans.append(Span(start, end, category, round(total / weight if merged else score, 4)))
-        category, start, end, score, merged = cat, piece.start, piece.end, value, False
-        total, weight = value * size, float(size)
-    if category is not None:
-        spans.append(Span(start, end, category, round(total / weight if merged else score, 4)))
-    return spans
+def _rule_pass_fast(text: str, lang: str, pieces: list[Piece], corpus_repeats: list[int]) -> RulePass:
+    """``rule_pass`` from ``_fast_rules``: the same ``Features``, zones and rules."""
+    if not pieces:
+        return RulePass([], [], [], [])
+    bounds = [(p.start, p.end, p.line, p.glued) for p in pieces]
+    f, zones, categories, confidences, _, _, _ = _fast_rules(text, lang, bounds)
+    feats = [_features_of(row) for row in f.tolist()]
+    rules = [(CATEGORY_NAMES[c], conf) for c, conf in zip(categories.tolist(), confidences.tolist())]
+    return RulePass(feats, [ZONES[z] for z in zones.tolist()], rules, corpus_repeats)
+
+
+def _features_of(row: list[float]) -> Features:
+    """The ``Features`` of one row of the kernels' feature table."""
+    n_chars, words, sentences, period, exclaim, stop, latin, digit, letter, cue, repeated, date = row
+    return Features(
+        int(n_chars),
+        int(words),
+        int(sentences),
+        period == 1,
+        exclaim == 1,
+        stop,
+        latin,
+        digit,
+        letter,
+        None if cue < 0 else CATEGORY_NAMES[int(cue)],
+        repeated == 1,
+        date == 1,
+    )
+
+
+def _prelabel_fast(
+    text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None
+) -> list[Span]:
+    """``prelabel_with`` on arrays (see above): the same spans, the same floats."""
+    bounds = segment_bounds(text)
+    if not bounds:
+        return []
+    f, zones, categories, confidences, p, starts, ends = _fast_rules(text, lang, bounds)
+    K, is_content, np = _tables.kernels, _tables.is_content, _tables.np
+    threshold = 0.0
+    if classifier is not None:
+        weights, bias, category_weights, zone_weights = classifier.weight_arrays
+        log_chars = _tables.log_chars_upto(int((ends - starts).max()))
+        if line_repeats:
+            of_line = np.asarray(line_repeats, dtype=np.int64)
+            corpus_repeats = _tables.repeat_values[np.minimum(of_line[[b[2] for b in bounds]], REPEATS_CAP)]
+        else:
+            corpus_repeats = np.zeros(len(bounds))
+        x = K.dense_features(f, categories, confidences, p, log_chars, is_content, corpus_repeats)
+        z = K.classifier_logits(x, zones, categories, weights, bias, category_weights, zone_weights)
+        p = np.array([_logistic(v) for v in z.tolist()])
+        threshold = classifier.threshold
+    spans = K.decide_and_merge(
+        f, starts, ends, zones, categories, confidences, p, is_content, threshold, classifier is not None
+    )
+    return [
+        Span(a, b, CATEGORY_NAMES[c], round(score, 4))
+        for a, b, c, score in zip(*(column.tolist() for column in spans))
+    ]

@@ -74,12 +74,12 @@ def segment_reference(text: str) -> list[Piece]:
     return pieces
 
 
-def _cuts_in_line(line: str, vocabulary: Counter[str]) -> list[int]:
+def _cuts_in_line(line: str, vocabulary: Counter[str], compounds: set[str] | None = None) -> list[int]:
     cuts = [m.end() for m in _GLUE_AFTER_TERMINATOR.finditer(line)]
     cuts += [m.start() for m in _INDIC_THEN_LATIN_CAP.finditer(line)]
     cuts += [m.start() for m in _CAMEL_KICKER.finditer(line)]
     cuts += [m.start(1) for m in _TRAILING_LATIN_TAG.finditer(line)]
-    cuts += _compound_cuts(line, vocabulary)
+    cuts += _compound_cuts(line, vocabulary, compounds)
     prefix = lexicon.BYLINE_PREFIX.match(line)
     if prefix and prefix.end() < len(line.rstrip()):
         cuts.append(prefix.end())
@@ -90,16 +90,23 @@ def _cuts_in_line(line: str, vocabulary: Counter[str]) -> list[int]:
     return [c for c in cuts if 0 < c < len(line)]
 
 
-def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
+def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | None = None) -> list[int]:
     """Cut a once-seen word that is two words the document uses on their own.
 
     Both halves need five code points, and the text before the cut must not have ended a
     sentence since the line began: grammatical compounds (verb + auxiliary) stay whole.
+    ``compounds``, if given, holds every word that can be cut (the fast path knows them).
     """
-    cuts = []
+    cuts: list[int] = []
+    if compounds is not None and not compounds:
+        return cuts
     for match in _WORD.finditer(line):
         word = match.group()
-        if vocabulary[word] != 1 or len(word) < 2 * _MIN_HALF:
+        if (
+            vocabulary[word] != 1
+            or len(word) < 2 * _MIN_HALF
+            or (compounds is not None and word not in compounds)
+        ):
             continue
         if _PERIOD.search(line, 0, match.start()):
             continue
@@ -121,14 +128,19 @@ def _compound_cuts(line: str, vocabulary: Counter[str]) -> list[int]:
 # compiled pass over the code points (``corpus._kernels.lines_scan``) finds the lines and
 # their trimmed bounds, the lines where the character-level rules may cut, the words of the
 # vocabulary and the long words whose ends are words too (the only ones ``_splits`` can
-# split). The cue rule runs as a regex over the whole text, with whitespace kept within a
-# line, so every match of it inside a line is a match there too (a match spanning two lines
-# only adds a candidate); the byline and dateline-agency rules, anchored at line starts, are
-# matched line by line.
+# split; those it does split are the only words the compound rule then looks at). The cue
+# rule runs as a regex over the whole text, with whitespace kept within a line, so every
+# match of it inside a line is a match there too (a match spanning two lines only adds a
+# candidate); the byline and dateline-agency rules, anchored at line starts, are matched
+# line by line.
 # The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
-# counts of words >= 10 and the presence of halves >= 5), so only those are counted.
+# counts of words >= 10 and the presence of halves >= 5), so only those are counted, and
+# only in documents where some long word's ends are words too.
 
 FAST = True
+assert r"(\((?:" in lexicon.DATELINE_AGENCY.pattern  # an agency tag is in parentheses
+assert lexicon.BYLINE_PREFIX.pattern.startswith(r"^\s*")  # a byline starts a line's text with one of:
+_BYLINE_STARTS = tuple(lexicon.literal_starts(lexicon.BYLINE_PREFIX.pattern.removeprefix(r"^\s*")))
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
 _IN_LINE_CUE = re.compile(  # lexicon.INLINE_CUE, its whitespace kept within a line, anchors per line
     lexicon.INLINE_CUE.pattern.replace(r"\s*", r"[^\S\n]*", 1), lexicon.INLINE_CUE.flags | re.MULTILINE
@@ -159,22 +171,31 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
             break
         pos = starts[number + 1]
     byline, agency = lexicon.BYLINE_PREFIX.match, lexicon.DATELINE_AGENCY.match
-    candidates.update(number for number, line in enumerate(lines) if byline(line) or agency(line))
-    if not candidates and not len(maybe):  # every line is one piece: no vocabulary needed
-        return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
-    words = [text[a:b] for a, b in runs.tolist()]
-    vocabulary = Counter(words)
-    for k in maybe.tolist():
-        word = words[k]
-        if vocabulary[word] == 1 and _splits(word, vocabulary):
+    # (cheap tests first: a byline's first word where the line's text starts, an agency's "(")
+    candidates.update(
+        n
+        for n, (line, (_, first, _)) in enumerate(zip(lines, bounds))
+        if (text.startswith(_BYLINE_STARTS, first) and byline(line)) or ("(" in line and agency(line))
+    )
+    vocabulary: Counter[str] = Counter()
+    compounds: set[str] = set()
+    if len(maybe):  # some word may be two: the vocabulary decides (else the compound rule cuts nothing)
+        words = [text[a:b] for a, b in runs.tolist()]
+        vocabulary.update(words)
+        compounds = {
+            words[k] for k in maybe.tolist() if vocabulary[words[k]] == 1 and _splits(words[k], vocabulary)
+        }
+        for word in compounds:
             found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
             if found:
                 candidates.add(bisect_right(starts, found.start()) - 1)
+    if not candidates:  # every line is one piece
+        return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
     out: list[tuple[int, int, int, bool]] = []
     for number, (offset, first, end) in enumerate(bounds):
         if number in candidates:
             line = lines[number]
-            cuts = sorted(set(_cuts_in_line(line, vocabulary)))
+            cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds)))
             if cuts:
                 edges = [0, *cuts, len(line)]
                 for left, right in zip(edges, edges[1:]):

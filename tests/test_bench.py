@@ -178,6 +178,13 @@ EDGE_TEXTS = [
     + "\nএ.বি.সি. ঢাকা.কলকাতা a.b LiveRation Scam: খবর",
     "\u2028ঢাকা\u2029কলকাতা\x0bখুলনা\x1cরাজশাহী\u0085সিলেট\xa0বরিশাল",
     "(আরও) “এবং” ‘ও’ ।এবং। ,তারা, এ-ই এই।” শেষ!’ প্রশ্ন?)] না.” হ্যাঁ!!",
+    # menus, separators and tag lists: stripped, lower-cased, unusual case mappings (Kelvin sign, İ)
+    "HOME | NEWS | SPORTS | ক্রিকেট\n» প্রচ্ছদ › জাতীয় • খেলা ·\nhome/news/india\n/ / /\n|a\n"
+    "ক্রিকেট, বিশ্বকাপ, ভারত\nİNDIA WORLD Home News\nSPORTS \u212aRICKET health\n, , ,\nক, খ, গ: ঘ\n"
+    "ঢাকা, ১২ ডিসেম্বর ২০২৫\nখেলা জাতীয় বিনোদন ই-পেপার লাইভ টিভি আরও অনেক কিছু দেখুন এখানে",
+    # bylines and agency tags after leading whitespace, and where they do not start a line
+    "\u00a0 নিজস্ব প্রতিবেদক, ঢাকা: খবর হলো এই। আরও\n  ঢাকা, ১০ নভেম্বর (বাসস) : খবর।\n"
+    "খবর নিজস্ব প্রতিবেদক: না\n\tनई दिल्ली (एजेंसी)। खबर\nStaff Reporter | Dhaka: news",
 ]
 
 
@@ -231,3 +238,82 @@ def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: l
     finally:
         tables.stream, tables.stream_array = saved
     assert expected == [langid.detect_language_reference(t) for t in texts]
+
+
+def _pieces_of(texts: list[str]) -> list[str]:
+    return [t[p.start : p.end] for t in texts for p in segment.segment(t)]
+
+
+def test_menu_scan_equals_the_menu_regex_and_finds_every_menu(synthetic: list[str]):
+    """``_MENU`` exactly; ``_menu_words`` only where the compiled scan lets a piece through."""
+    import numpy as np
+
+    from corpus import _kernels
+
+    pieces = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
+    text = "\n".join(pieces)
+    starts = np.cumsum([0] + [len(p) + 1 for p in pieces[:-1]])
+    ends = starts + np.array([len(p) for p in pieces])
+    prelabel.prelabel_text(text, "bn")  # builds the section-word table
+    codes, flags = segment.char_flags(text)
+    keys, *lengths, packable = prelabel._stop_keys("bn")
+    counts, _ = _kernels.piece_counts(codes, flags, starts, ends, keys, *lengths, packable, True)
+    separator, maybe = _kernels.menu_scan(codes, flags, starts, ends, counts, prelabel._tables.section_keys)
+    prose = [prelabel.piece_features(p, "bn", False).prose for p in pieces]
+    assert separator.tolist() == [bool(prelabel._MENU.search(p)) and not x for p, x in zip(pieces, prose)]
+    menus = [prelabel._menu_words(p) and not x for p, x in zip(pieces, prose)]
+    assert all(m <= bool(scan) for m, scan in zip(menus, maybe.tolist()))
+    assert sum(menus) >= 8 and sum(separator.tolist()) >= 8
+
+
+@pytest.mark.parametrize("model", ["rules alone", "all content", "all boilerplate", "shifted"])
+def test_rule_pass_and_prelabels_equal_the_reference_with_any_classifier(synthetic: list[str], model: str):
+    """Features, zones, rules, and spans with the rules alone or a classifier that overrules them."""
+    from corpus.classifier import CLASSIFIER, Classifier, feature_names
+
+    names = tuple(feature_names())
+    classifier = {
+        "rules alone": None,
+        "all content": Classifier("test-0", names, (0.0,) * len(names), +50.0, 0.5, {}),
+        "all boilerplate": Classifier("test-0", names, (0.0,) * len(names), -50.0, 0.5, {}),
+        "shifted": Classifier("test-0", names, CLASSIFIER.weights, 0.3, 0.5, {}),
+    }[model]
+    texts = synthetic[:40] + [_normalised(t) for t in EDGE_TEXTS]
+    langs = ["bn", "hi", "en"]
+    pieces = [prelabel.document_pieces(t) for t in texts]
+    fast = [prelabel.rule_pass(t, langs[i % 3], p) for i, (t, p) in enumerate(zip(texts, pieces))]
+    spans = [prelabel.prelabel_with(t, langs[i % 3], classifier) for i, t in enumerate(texts)]
+    segment.FAST = prelabel.FAST = False
+    try:
+        for i, (t, p) in enumerate(zip(texts, pieces)):
+            reference = prelabel.rule_pass(t, langs[i % 3], p)
+            assert fast[i] == reference
+            assert [f.p_content for f in fast[i].features] == [f.p_content for f in reference.features]
+        assert [prelabel.prelabel_with(t, langs[i % 3], classifier) for i, t in enumerate(texts)] == spans
+    finally:
+        segment.FAST = prelabel.FAST = True
+
+
+def test_cue_phrases_found_as_the_reference_finds_them(synthetic: list[str]):
+    """The literal-start gate in front of the combined cue regex changes no result."""
+    from corpus.lexicon import CUES, literal_starts
+
+    phrases = [p for c in prelabel._CUE_ORDER for p in CUES[c] if re.escape(p) == p.replace(" ", "\\ ")]
+    texts = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
+    texts += [f"{p}{tail}" for p in phrases for tail in ("", ": খবর", "x")]
+    texts += [f"  {p}" for p in phrases] + ["", " ", "PTI", "এজেন্সি", "[বিজ্ঞাপন_১২]", "Download the App"]
+    assert prelabel._CUE_STARTS is not None
+    assert [prelabel._cue_fast(t, True) for t in texts] == [prelabel._cue(t) for t in texts]
+    assert sum(prelabel._cue(t) is not None for t in texts) >= len(phrases)
+    assert literal_starts("(?:এজেন্সি|PTI)$") == ["এজেন্সি", "PTI"]
+    assert literal_starts("উৎস ?:") == ["উৎস"] and literal_starts("(?i)home") == [""]
+
+
+def test_dates_found_as_the_reference_finds_them(synthetic: list[str]):
+    """``_DATE`` searched form by form finds a date exactly where the combined regex does."""
+    texts = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
+    texts += ["১৩ অক্টোবর ২০২৫, ২৩:২৫", "অক্টোবরের ১৩", "Oct 13", "October 2025", "13/10/2025", "1-2-99"]
+    texts += ["২ ঘণ্টা আগে", "3 घंटे पहले", "5 minutes ago", "days ago", "১২অক্টোবর", "٣ May", "a 1:2 b"]
+    expected = [bool(prelabel._DATE.search(t)) for t in texts]
+    assert [prelabel._date_fast(t, any(ch.isdigit() for ch in t)) for t in texts] == expected
+    assert sum(expected) >= 20

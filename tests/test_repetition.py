@@ -158,3 +158,22 @@ def test_evaluate_scores_ours_with_the_folders_repetition_and_each_page_alone(tm
     assert together["char"]["label"]["boilerplate"]["f1"] == 1.0
     assert alone["char"]["label"]["boilerplate"]["f1"] < 1.0  # the menu merged into the title
     assert {"justext", "trafilatura", "line-filter"} <= set(scores)
+
+
+def test_the_compiled_pre_labeler_reads_the_repeats_like_the_reference(monkeypatch):
+    """The fast path's ``repeated_in_corpus`` column: same spans as the reference code, with
+    near-duplicates and shared chrome in the corpus."""
+    from corpus import prelabel, segment
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import make_corpus
+
+    texts = [*PAGES, *(make_corpus.make_article(i, seed=11)["text"] for i in range(40))]
+    texts += [f"{texts[5]}\nসংস্করণ {i}" for i in range(3)]
+    stats = LineStats.of_texts(texts)
+    langs = ["bn"] * len(PAGES) + [("hi" if "है" in t else "bn") for t in texts[len(PAGES) :]]
+    fast = [prelabel_text(t, lang, stats) for t, lang in zip(texts, langs)]
+    assert fast != [prelabel_text(t, lang) for t, lang in zip(texts, langs)]
+    monkeypatch.setattr(prelabel, "FAST", False)
+    monkeypatch.setattr(segment, "FAST", False)
+    assert [prelabel_text(t, lang, stats) for t, lang in zip(texts, langs)] == fast
