@@ -277,25 +277,28 @@ def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
         stats = _doc_stats(doc)
         id_digest = _digest(doc.doc_id)
         items.append((origin, doc.doc_id, text_digest, id_digest, split, doc.lang, len(doc.spans), stats))
-    docs = [d for s in SPLITS for d in by_split[s]]
     result = _BatchResult(items, {})
-    if not docs:
+    rows = {  # per split: the rows of both tables, made once for validation and for Parquet
+        split: (document_rows(members), span_rows(members)) for split, members in by_split.items() if members
+    }
+    if not rows:
         return result
     with fast_validation():
-        documents = pd.DataFrame(document_rows(docs), columns=[c.name for c in TABLES["documents"]])
-        spans = pd.DataFrame(span_rows(docs), columns=[c.name for c in TABLES["spans"]])
+        documents, spans = (
+            pd.DataFrame([r for pair in rows.values() for r in pair[k]], columns=[c.name for c in TABLES[t]])
+            for k, t in enumerate(("documents", "spans"))
+        )
         try:
             validate_tables(documents, spans)
         except SchemaViolation as err:
             result.violations = err.lines
             return result
-    schemas = {t: hf_features(t).arrow_schema for t in ("documents", "spans")}
-    for split, members in by_split.items():
-        if members:
-            result.tables[split] = tuple(
-                pa.Table.from_pylist([_encode_labels(r) for r in make(members)], schema=schemas[t])
-                for t, make in (("documents", document_rows), ("spans", span_rows))
-            )
+    schemas = [hf_features(t).arrow_schema for t in ("documents", "spans")]
+    for split, tables in rows.items():
+        result.tables[split] = tuple(
+            pa.Table.from_pylist([_encode_labels(r) for r in table], schema=schema)
+            for table, schema in zip(tables, schemas)
+        )
     return result
 
 
