@@ -241,16 +241,25 @@ def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
-def throughput(work: Path, n: int, shard_size: int, peer_sample: int, langdetect_sample: int) -> dict:
+def single_file(work: Path, n: int, shard_size: int) -> Path:
+    """The first ``n`` synthetic articles as one JSONL file (`corpus prelabel` reads one, as users run it)."""
+    folder = ensure_corpus(work, n, shard_size)
+    single = work / f"n{n}-s{shard_size}.jsonl"
+    if not single.exists():
+        with single.open("wb") as out:
+            for shard in sorted(folder.glob("*.jsonl")):
+                out.write(shard.read_bytes())
+    return single
+
+
+def throughput(
+    work: Path, n: int, shard_size: int, peer_sample: int, langdetect_sample: int, large_n: int = 0
+) -> dict:
     from corpus import langid, prelabel, segment
     from corpus.ingest import read_records
 
     folder = ensure_corpus(work, n, shard_size)
-    single = work / f"n{n}-s{shard_size}.jsonl"
-    if not single.exists():  # `corpus prelabel` reads one JSONL file, as users run it
-        with single.open("wb") as out:
-            for shard in sorted(folder.glob("*.jsonl")):
-                out.write(shard.read_bytes())
+    single = single_file(work, n, shard_size)
     records = list(read_records(single, single.parent))
     texts = [r["text"] for r in records]
     mb = sum(len(t.encode("utf-8")) for t in texts) / 2**20
@@ -282,6 +291,20 @@ def throughput(work: Path, n: int, shard_size: int, peer_sample: int, langdetect
         f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB",
     )
     results["prelabel_wall"] = r["wall"]
+    one = work / "one-document.jsonl"
+    one.write_bytes(single.read_bytes().split(b"\n", 1)[0] + b"\n")
+    command = [*corpus_exe(), "prelabel", str(one), "-o", str(out_dir / "one.jsonl")]
+    startup = [run_child(command) for _ in range(3)]
+    results["startup_cpu"] = sorted(r["cpu"] for r in startup)[1]  # the median of three
+    if large_n:
+        large = single_file(work, large_n, shard_size)
+        r = run_child([*corpus_exe(), "prelabel", str(large), "-o", str(out_dir / "prelabel-large.jsonl")])
+        row(
+            f"`corpus prelabel` on {large_n:,} documents (whole process, 1 worker)",
+            large_n,
+            r["cpu"],
+            f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB (MB/s at the first {n:,}'s mean size)",
+        )
     alone = out_dir / "prelabel-alone.jsonl"
     r = run_child([*corpus_exe(), "prelabel", str(single), "-o", str(alone), "--no-corpus-stats"])
     row(
@@ -537,6 +560,8 @@ def markdown(results: dict, curve: list[dict], load: dict | None, args) -> str:
         "",
         f"**Targets** (per core, vs jusText): `corpus prelabel` {ours['docs_s'] / justext['docs_s']:.1f}× "
         f"(target ≥ 10×), end-to-end build {build['docs_s'] / justext['docs_s']:.1f}× (target ≥ 5×).",
+        "Start-up (`corpus prelabel` on a 1-document file, median of 3): "
+        f"{results['startup_cpu']:.2f} s of CPU.",
         f"Outputs: `--workers 2` byte-identical to 1 worker: prelabel {results['workers_identical']}, "
         f"build Parquet {results['build_workers_identical']}.",
         "",
@@ -611,6 +636,9 @@ def main(argv: list[str] | None = None) -> int:
         "--peer-sample", type=int, default=5000, help="documents given to jusText/trafilatura"
     )
     parser.add_argument("--langdetect-sample", type=int, default=500)
+    parser.add_argument(
+        "--large-n", type=int, default=20_000, help="also time `corpus prelabel` on this many documents"
+    )
     parser.add_argument("--rss-sizes", default="10000,100000,1000000")
     parser.add_argument("--rss-workers", type=int, default=2)
     parser.add_argument("--shard-size", type=int, default=10_000)
@@ -627,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv if argv is not None else sys.argv[1:]
     if args.quick:
         args.n, args.peer_sample, args.langdetect_sample, args.rss_sizes = 60, 60, 20, "200,400"
+        args.large_n = 120
         args.shard_size = 100
     args.peer_sample = min(args.peer_sample, args.n)
     args.langdetect_sample = min(args.langdetect_sample, args.n)
@@ -634,7 +663,9 @@ def main(argv: list[str] | None = None) -> int:
     results = None
     if not args.memory_only:
         print(f"throughput on N={args.n:,} (work dir {args.work_dir}) ...", flush=True)
-        results = throughput(args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample)
+        results = throughput(
+            args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample, args.large_n
+        )
     sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip() and int(s) > 0]  # 0: no curve
     print(f"peak RSS of stream-build at N={sizes} ...", flush=True)
     curve = rss_curve(args.work_dir, sizes, args.shard_size, args.rss_workers) if sizes else []
