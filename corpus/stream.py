@@ -13,6 +13,10 @@ Two entry points:
   document (a sorted numpy array plus a small set), i.e. ~16 MB per million documents. A
   64-bit collision would report a false duplicate; at 10^6 documents its probability is ~3e-8.
 
+Both first read the input once for the lines' repetition across it (``corpus_line_stats``, a
+bounded sample; ``corpus.repetition``) unless told not to or the input is a pipe; the workers
+get the statistics once, when they start.
+
 A streamed release is a valid Hugging Face dataset folder (Parquet per config and split
 with the same Arrow schema and ``datasets`` features as ``corpus build``, a card, a manifest
 with the sha256 of every file), but it is written in *input order* and sharded
