@@ -17,6 +17,8 @@ import numba
 import numpy as np
 
 from corpus import segment as _segment
+from corpus.classifier import DENSE_FEATURES, ZONES
+from corpus.labels import CATEGORY_NAMES
 
 
 def _load_numba_registries() -> None:
@@ -591,28 +593,13 @@ def line_repeats(keys, sizes, table_keys, table_counts, itself):
 # the reference) and ``decide_and_merge`` ``Classifier.relabel`` (or ``rules_only``) followed
 # by ``merge_pieces``. Floats are combined in the reference's order, without fused operations.
 
-CATEGORIES = (  # corpus.labels.CATEGORY_NAMES (checked by corpus.prelabel)
-    "title",
-    "subheading",
-    "body",
-    "caption",
-    "advertisement",
-    "related_links",
-    "navigation",
-    "attribution",
-    "tags",
-    "widget",
-    "listing",
-    "timestamp",
-    "other",
-)
+CATEGORIES = CATEGORY_NAMES  # category codes are indices into the label set
 TITLE, SUBHEADING, BODY, NAVIGATION, TAGS, RELATED_LINKS, LISTING, TIMESTAMP, OTHER = map(
     CATEGORIES.index,
     ("title", "subheading", "body", "navigation", "tags", "related_links", "listing", "timestamp", "other"),
 )
 NO_CUE = -1
-ZONES = ("head", "body", "tail")  # corpus.classifier.ZONES
-HEAD, BODY_ZONE, TAIL = range(3)
+HEAD, BODY_ZONE, TAIL = map(ZONES.index, ("head", "body", "tail"))
 # the fields of ``prelabel.Features``, the columns of the feature table ``rules`` returns
 FEATURES = (
     "n_chars",
@@ -869,39 +856,6 @@ def rules(counts, facts, lines, glued, separator):
             - 2.5 * _one(cue != NO_CUE)
         )
     return f, zone, category, confidence, z
-
-
-# ``classifier.DENSE_FEATURES``: dense_features fills the columns in this order
-DENSE_FEATURES = (
-    "period_end",
-    "exclaim_end",
-    "sentences",
-    "words",
-    "log_chars",
-    "stop_density",
-    "latin_share",
-    "digit_share",
-    "letter_share",
-    "cue",
-    "repeated",
-    "date_like",
-    "prose",
-    "headline_like",
-    "rules_content",
-    "rules_confidence_content",
-    "position",
-    "position_from_end",
-    "previous_prose",
-    "next_prose",
-    "previous_rules_content",
-    "next_rules_content",
-    "p_content",
-    "previous_p_content",
-    "next_p_content",
-    "previous_cue",
-    "after_list_header",
-    "repeated_in_corpus",
-)
 
 
 @njit(cache=True, nogil=True)

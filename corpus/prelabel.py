@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from corpus import segment as _segment
 from corpus.classifier import (
     CLASSIFIER,
-    DENSE_FEATURES,
     REPEATS_CAP,
     ZONES,
     Classifier,
@@ -471,8 +470,7 @@ class _Tables:
 
         from corpus import _kernels as K
 
-        assert K.CATEGORIES == CATEGORY_NAMES and K.ZONES == ZONES and K.FEATURES == Features.__match_args__
-        assert K.DENSE_FEATURES == DENSE_FEATURES
+        assert K.FEATURES == Features.__match_args__
         assert (K.FACT_CUE, K.FACT_REPEATED, K.FACT_DATE, K.FACT_TAG_ITEMS, K.FACT_MENU_WORDS) == (
             0,
             1,
