@@ -11,6 +11,7 @@ machine code in milliseconds. Imported on first use only.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numba
@@ -65,24 +66,18 @@ END_NONE, END_PERIOD, END_EXCLAIM = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops):
+def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words):
     """Per piece ``[starts[i], ends[i])``: the counts ``piece_features`` derives from its text.
 
     Columns (``COL_*``): letters, whitespace, digits, Latin letters, sentence ends (``[।॥!?]``
     or ``.`` before whitespace or the end), tokens (``_TOKEN``: a token-start character, then
     everything up to whitespace), stop words among the tokens (those whose stripped form has
-    at most ``packable`` code points, matched as packed integers against ``keys``), and how
-    the piece ends once closing quotes/brackets are stripped (``END_*``), and its length. Tokens whose
-    stripped form is longer than ``packable`` but could still be a stop word are returned as
-    ``(start, end, piece)`` rows for a string lookup.
+    at most ``packable`` code points, matched as packed integers against ``keys``; longer ones
+    against the rows of ``long_words``, code points padded with -1), and how the piece ends
+    once closing quotes/brackets are stripped (``END_*``), and its length.
     """
     p = len(starts)
     out = np.zeros((p, N_COLUMNS), dtype=np.int64)
-    n_chars = 0
-    for k in range(p):
-        n_chars += ends[k] - starts[k]
-    long_rows = np.empty(((n_chars + p) // 2 + 1, 3), dtype=np.int64)  # >= tokens: 1 per 2 chars
-    n_long = 0
     n_keys = len(keys)
     for k in range(p):
         s = starts[k]
@@ -132,10 +127,10 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
                         if lo < n_keys and keys[lo] == key:
                             hits += 1
                     elif size > packable and size >= shortest and size <= longest:
-                        long_rows[n_long, 0] = a
-                        long_rows[n_long, 1] = b
-                        long_rows[n_long, 2] = k
-                        n_long += 1
+                        for w in range(len(long_words)):
+                            if _same_word(codes, a, size, long_words[w]):
+                                hits += 1
+                                break
             i += 1
         end = END_NONE
         j = e - 1
@@ -164,7 +159,18 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
         out[k, COL_STOPS] = hits
         out[k, COL_END] = end
         out[k, COL_CHARS] = e - s
-    return out, long_rows[:n_long]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _same_word(codes, a, size, word):
+    """``codes[a:a + size]`` is ``word`` (a row of code points padded with -1)."""
+    if size > len(word) or (size < len(word) and word[size] != -1):
+        return False
+    for j in range(size):
+        if codes[a + j] != word[j]:
+            return False
+    return True
 
 
 # --- language id (corpus.langid's exact fast path) ------------------------------------------
@@ -342,6 +348,11 @@ def _is_lower(c):
     return 0x61 <= c <= 0x7A
 
 
+# the character-level cut rules of corpus.segment._cuts_in_line, as bits of lines_scan's candidates
+CUT_TERMINATOR, CUT_LATIN_CAP = _segment.CUT_TERMINATOR, _segment.CUT_LATIN_CAP
+CUT_CAMEL, CUT_TRAILING_TAG = _segment.CUT_CAMEL, _segment.CUT_TRAILING_TAG
+
+
 @njit(cache=True, nogil=True)
 def lines_scan(codes, flags, min_half):
     """Lines, candidate lines and the words the compound rule can split, in one pass.
@@ -350,8 +361,8 @@ def lines_scan(codes, flags, min_half):
 
     * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
       ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
-    * ``candidate[k]`` is 1 when a rule of ``segment._cuts_in_line`` other than the cue, byline
-      and compound rules may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
+    * ``candidate[k]`` has bit ``CUT_*`` set when that character-level rule of
+      ``segment._cuts_in_line`` may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
       ``_INDIC_THEN_LATIN_CAP`` exactly; ``_CAMEL_KICKER`` needs lower-Upper-lower and a colon in
       the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``);
     * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
@@ -386,8 +397,10 @@ def lines_scan(codes, flags, min_half):
             else:
                 lines[k, 1] = first
                 lines[k, 2] = last + 1
-                if codes[last] == 0x29 or (colon and camel):  # ")" ends the line; "xYz ... :"
-                    candidate[k] = 1
+                if codes[last] == 0x29:  # ")" ends the line
+                    candidate[k] |= CUT_TRAILING_TAG
+                if colon and camel:  # "xYz ... :"
+                    candidate[k] |= CUT_CAMEL
             k += 1
             start = i + 1
             first = last = -1
@@ -402,15 +415,15 @@ def lines_scan(codes, flags, min_half):
         nxt = codes[i + 1] if i + 1 < n else 0
         if flags[i] & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
             if _is_indic(nxt) or _is_upper(nxt) or _is_lower(nxt):
-                candidate[k] = 1
+                candidate[k] |= CUT_TERMINATOR
         if c == 0x3A:
             colon = True
         elif c == 0x2E:
             if _is_indic(nxt):
-                candidate[k] = 1
+                candidate[k] |= CUT_TERMINATOR
         elif _is_indic(c):
             if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
-                candidate[k] = 1
+                candidate[k] |= CUT_LATIN_CAP
             # a run of Indic letters: a word for the vocabulary if long enough
             if i == 0 or not _is_indic(codes[i - 1]):
                 j = i + 1
@@ -856,6 +869,104 @@ def rules(counts, facts, lines, glued, separator):
             - 2.5 * _one(cue != NO_CUE)
         )
     return f, zone, category, confidence, z
+
+
+@njit(cache=True, nogil=True)
+def piece_repeats(codes, starts, ends):
+    """``rule_pass``'s ``repeated`` per piece: its text is another piece's too, or, longer than
+    10 code points, it ends the previous piece (whose text differs)."""
+    p = len(starts)
+    out = np.zeros(p, dtype=np.int64)
+    h = np.empty(p, dtype=np.uint64)
+    for k in range(p):
+        v = np.uint64(14695981039346656037)
+        for i in range(starts[k], ends[k]):
+            v = (v ^ np.uint64(codes[i])) * np.uint64(1099511628211)
+        h[k] = v ^ np.uint64(ends[k] - starts[k])
+    order = np.argsort(h, kind="mergesort")
+    i = 0
+    while i < p:
+        j = i + 1
+        while j < p and h[order[j]] == h[order[i]]:
+            j += 1
+        for a in range(i, j):
+            for b in range(a + 1, j):
+                x = order[a]
+                y = order[b]
+                if not (out[x] and out[y]) and _same_text(codes, starts[x], ends[x], starts[y], ends[y]):
+                    out[x] = 1
+                    out[y] = 1
+        i = j
+    for k in range(1, p):
+        size = ends[k] - starts[k]
+        if size > 10 and ends[k - 1] - starts[k - 1] > size:
+            if _same_text(codes, ends[k - 1] - size, ends[k - 1], starts[k], ends[k]):
+                out[k] = 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def piece_gates(codes, starts, ends, prefixes, needles):
+    """Per piece: whether its text starts with one of the rows of ``prefixes``, and how many
+    times each row of ``needles`` occurs inside it (rows: code points padded with -1)."""
+    p = len(starts)
+    starting = starting_with(codes, starts, ends, prefixes)
+    held = np.zeros((p, len(needles)), dtype=np.int64)
+    for k in range(p):
+        a = starts[k]
+        e = ends[k]
+        for i in range(a, e):
+            for r in range(len(needles)):
+                if codes[i] == needles[r, 0] and _at(codes, i, e, needles[r]):
+                    held[k, r] += 1
+    return starting, held
+
+
+@njit(cache=True, nogil=True)
+def starting_with(codes, starts, ends, prefixes):
+    """Per ``k``: ``codes[starts[k]:ends[k]]`` starts with a row of ``prefixes`` (code points
+    padded with -1)."""
+    out = np.zeros(len(starts), dtype=np.bool_)
+    for k in range(len(starts)):
+        a = starts[k]
+        if a >= ends[k]:
+            continue
+        for r in range(len(prefixes)):
+            if prefixes[r, 0] == codes[a] and _at(codes, a, ends[k], prefixes[r]):
+                out[k] = True
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _at(codes, i, e, row):
+    """``row`` (code points padded with -1) occurs at ``codes[i]``, before ``e``."""
+    for j in range(len(row)):
+        if row[j] < 0:
+            return True
+        if i + j >= e or codes[i + j] != row[j]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _same_text(codes, a, b, c, d):
+    if b - a != d - c:
+        return False
+    for i in range(b - a):
+        if codes[a + i] != codes[c + i]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def logistic(z, floor):
+    """``1 / (1 + exp(-z))`` per value with libm's ``exp``, the function Python's ``math.exp``
+    calls (so the same bits); ``floor``: 0.0 at ``z <= -700``, as ``classifier._logistic``."""
+    out = np.empty(len(z), dtype=np.float64)
+    for k in range(len(z)):
+        out[k] = 0.0 if floor and not z[k] > -700 else 1.0 / (1.0 + math.exp(-z[k]))
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, namedtuple
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from corpus import segment as _segment
 from corpus.classifier import (
@@ -40,14 +41,21 @@ from corpus.classifier import (
     REPEATS_CAP,
     ZONES,
     Classifier,
-    _logistic,
     repeats_feature,
 )
 from corpus.document import Document, Span
 from corpus.labels import CATEGORY_NAMES, label_of
 from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS, literal_starts
 from corpus.repetition import LineStats
-from corpus.segment import INDIC_LETTER, TOKEN_STRIP, Piece, char_flags, segment, segment_bounds
+from corpus.segment import (
+    INDIC_LETTER,
+    TOKEN_STRIP,
+    Piece,
+    char_flags,
+    segment,
+    segment_arrays,
+    segment_bounds,
+)
 
 RULES_VERSION = "rules-1.2.0"
 MODEL_VERSION = f"{CLASSIFIER.version}+{RULES_VERSION}" if CLASSIFIER else RULES_VERSION
@@ -397,19 +405,39 @@ _fast_tables: dict = {}
 _KEY_CHARS = 7  # stop words up to 7 code points are matched as packed integers
 
 
-def _stop_keys(lang: str):
-    """Sorted packed keys of ``lang``'s stop words of up to 7 code points, and the length range."""
+class _StopTable(NamedTuple):
+    """``lang``'s stop words as ``piece_counts`` matches them."""
+
+    keys: object  # sorted packed keys of the words of up to ``packable`` code points
+    shortest: int
+    longest: int
+    packable: int  # 7, or 0 when a word has a character outside U+0900-U+09FF
+    long_words: object  # the longer words' code points, a row each, padded with -1
+
+
+def _stop_table(lang: str) -> _StopTable:
     if lang not in _fast_tables:
         import numpy as np
 
-        words = STOP_WORDS[lang]
-        # packed keys need Indic-only stop words; otherwise every candidate is looked up as a string
+        words = STOP_WORDS.get(lang, frozenset())
+        # packed keys need Indic-only stop words; otherwise every word is compared whole
         packable = _KEY_CHARS if all("\u0900" <= ch <= "\u09ff" for w in words for ch in w) else 0
         short = [w for w in words if len(w) <= packable] or ["\u0900"]  # (a key no token has: 0x1)
         keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)
-        lengths = min(map(len, words)), max(map(len, words))
-        _fast_tables[lang] = np.array(keys, dtype=np.int64), *lengths, packable
+        long = sorted(w for w in words if len(w) > packable)
+        long_words = np.full((len(long), max(map(len, long), default=0)), -1, dtype=np.int64)
+        for row, w in zip(long_words, long):
+            row[: len(w)] = list(map(ord, w))
+        lengths = (min(map(len, words)), max(map(len, words))) if words else (0, 0)
+        _fast_tables[lang] = _StopTable(np.array(keys, dtype=np.int64), *lengths, packable, long_words)
     return _fast_tables[lang]
+
+
+def _piece_counts(codes, flags, starts, ends, lang: str):
+    """``corpus._kernels.piece_counts`` with ``lang``'s stop words."""
+    table = _stop_table(lang)
+    stops = bool(STOP_WORDS.get(lang))
+    return _tables.kernels.piece_counts(codes, flags, starts, ends, *table[:4], stops, table.long_words)
 
 
 assert TOKEN_STRIP == ",;:'\"‘’“”()।" and _TOKEN.pattern.startswith(_segment.TOKEN_START)
@@ -485,6 +513,10 @@ class _Tables:
         self.is_content = np.array([label_of(c) == "content" for c in CATEGORY_NAMES], dtype=np.uint8)
         self.log_chars = np.zeros(0)
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
+        # what piece_gates looks for: the cue phrases' literal starts (a piece starting with
+        # whitespace may match any: pieces never do), "/" (desk codes), "," (tag lists), _AGO_WORDS
+        self.cue_starts = _code_rows(sorted({s for group in (_CUE_STARTS or {}).values() for s in group}))
+        self.needles = _code_rows(["/", ",", *_AGO_WORDS])
 
     def log_chars_upto(self, longest: int):
         if len(self.log_chars) <= longest:
@@ -495,65 +527,67 @@ class _Tables:
 _tables: _Tables | None = None
 
 
-def _fast_rules(text: str, lang: str, bounds: list[tuple[int, int, int, bool]]) -> tuple:
-    """``rule_pass`` of the pieces ``bounds`` (``segment_bounds`` rows, at least one) in arrays:
-    ``(features, zones, categories, confidences, p_content, starts, ends)``, the features a
-    table with ``Features``' fields as columns (``corpus._kernels.FEATURES``)."""
+def _code_rows(texts: list[str]):
+    """``texts`` as rows of code points padded with -1 (the kernels' string tables)."""
+    import numpy as np
+
+    rows = np.full((len(texts), max(map(len, texts), default=0) + 1), -1, dtype=np.int64)
+    for row, t in zip(rows, texts):
+        row[: len(t)] = list(map(ord, t))
+    return rows
+
+
+def _fast_rules(text: str, lang: str, starts, ends, lines, glued) -> tuple:
+    """``rule_pass`` of the pieces (``segment_arrays``, at least one) in arrays:
+    ``(features, zones, categories, confidences, p_content)``, the features a table with
+    ``Features``' fields as columns (``corpus._kernels.FEATURES``)."""
     global _tables
     if _tables is None:
         _tables = _Tables()
     np, K = _tables.np, _tables.kernels
-    starts, ends, lines, glued = np.array(list(zip(*bounds)), dtype=np.int64)
-    texts = [text[a:b] for a, b, _, _ in bounds]
-    seen = Counter(texts)
-    repeated = [
-        seen[t] > 1 or (i > 0 and len(t) > 10 and texts[i - 1].endswith(t) and texts[i - 1] != t)
-        for i, t in enumerate(texts)
-    ]
     codes, flags = char_flags(text)
-    stops = STOP_WORDS.get(lang, frozenset())
-    if stops:
-        keys, shortest, longest, packable = _stop_keys(lang)
-    else:
-        keys, shortest, longest, packable = np.zeros(1, dtype=np.int64), 0, 0, 0
-    counts, long_rows = K.piece_counts(
-        codes, flags, starts, ends, keys, shortest, longest, packable, bool(stops)
-    )
-    for a, b, k in long_rows.tolist():  # stop words too long to pack: looked up as strings
-        if text[a:b] in stops:
-            counts[k, K.COL_STOPS] += 1
+    counts = _piece_counts(codes, flags, starts, ends, lang)
     separator, maybe_menu = K.menu_scan(codes, flags, starts, ends, counts, _tables.section_keys)
-    n = len(texts)
-    cue = [K.NO_CUE] * n
-    date_like = [0] * n
-    tag_items = [0] * n
-    menu_words = [0] * n
+    n = len(starts)
+    facts = np.zeros((5, n), dtype=np.int64)  # K.FACT_* rows
+    facts[K.FACT_CUE] = K.NO_CUE
+    facts[K.FACT_REPEATED] = K.piece_repeats(codes, starts, ends)
+    # Python's regexes and text tests run only on the pieces they can say yes to (the others
+    # would give None/False at once): the same facts as ``rule_pass``.
+    sizes = counts[:, K.COL_CHARS]
+    starting, held = K.piece_gates(codes, starts, ends, _tables.cue_starts, _tables.needles)
+    slashes, commas, ago = held[:, 0], held[:, 1], held[:, 2:].sum(axis=1)
     code_possible = any(marker in text for marker in _CODE_MARKERS)
-    rows = counts[:, [K.COL_DIGIT, K.COL_WORDS, K.COL_STOPS, K.COL_END]].tolist()
-    for k, (t, (digits, words, n_stops, end)) in enumerate(zip(texts, rows)):
-        size = len(t)
-        if size <= 200:
-            category = _cue_fast(t, code_possible)
-            if category is not None:
-                cue[k] = _CUE_CODE[category]
-            if size <= 80 and _date_fast(t, digits > 0):
-                date_like[k] = 1
-        if words <= 15 and n_stops == 0 and end != K.END_PERIOD and t.count(",") >= 2:  # see _is_tag_list
-            tag_items[k] = _tag_items(t)
+    may_cue = sizes <= 200
+    if not code_possible and _CUE_STARTS is not None:
+        may_cue &= starting | (slashes > 0)
+    may_date = (sizes <= 80) & ((counts[:, K.COL_DIGIT] > 0) | (ago > 0))
+    may_tag = (counts[:, K.COL_WORDS] <= 15) & (counts[:, K.COL_STOPS] == 0) & (commas >= 2)
+    may_tag &= counts[:, K.COL_END] != K.END_PERIOD
+    digits = counts[:, K.COL_DIGIT].tolist()
+    for k in may_cue.nonzero()[0].tolist():
+        category = _cue_fast(text[starts[k] : ends[k]], code_possible)
+        if category is not None:
+            facts[K.FACT_CUE, k] = _CUE_CODE[category]
+    for k in may_date.nonzero()[0].tolist():
+        facts[K.FACT_DATE, k] = _date_fast(text[starts[k] : ends[k]], digits[k] > 0)
+    for k in may_tag.nonzero()[0].tolist():
+        facts[K.FACT_TAG_ITEMS, k] = _tag_items(text[starts[k] : ends[k]])
     for k in maybe_menu.nonzero()[0].tolist():
-        menu_words[k] = _menu_words(texts[k])
-    facts = np.array([cue, repeated, date_like, tag_items, menu_words], dtype=np.int64)  # K.FACT_* rows
+        facts[K.FACT_MENU_WORDS, k] = _menu_words(text[starts[k] : ends[k]])
     f, zones, categories, confidences, z = K.rules(counts, facts, lines, glued, separator)
-    p_content = np.array([1.0 / (1.0 + math.exp(-v)) for v in z.tolist()])  # Features.p_content
-    return f, zones, categories, confidences, p_content, starts, ends
+    p_content = K.logistic(z, False)  # Features.p_content
+    return f, zones, categories, confidences, p_content
 
 
 def _rule_pass_fast(text: str, lang: str, pieces: list[Piece], corpus_repeats: list[int]) -> RulePass:
     """``rule_pass`` from ``_fast_rules``: the same ``Features``, zones and rules."""
     if not pieces:
         return RulePass([], [], [], [])
-    bounds = [(p.start, p.end, p.line, p.glued) for p in pieces]
-    f, zones, categories, confidences, _, _, _ = _fast_rules(text, lang, bounds)
+    import numpy as np
+
+    columns = np.array([(p.start, p.end, p.line, p.glued) for p in pieces], dtype=np.int64).T
+    f, zones, categories, confidences, _ = _fast_rules(text, lang, *columns)
     feats = [_features_of(row) for row in f.tolist()]
     rules = [(CATEGORY_NAMES[c], conf) for c, conf in zip(categories.tolist(), confidences.tolist())]
     return RulePass(feats, [ZONES[z] for z in zones.tolist()], rules, corpus_repeats)
@@ -582,10 +616,10 @@ def _prelabel_fast(
     text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None
 ) -> list[Span]:
     """``prelabel_with`` on arrays (see above): the same spans, the same floats."""
-    bounds = segment_bounds(text)
-    if not bounds:
+    starts, ends, lines, glued = segment_arrays(text)
+    if not len(starts):
         return []
-    f, zones, categories, confidences, p, starts, ends = _fast_rules(text, lang, bounds)
+    f, zones, categories, confidences, p = _fast_rules(text, lang, starts, ends, lines, glued)
     K, is_content, np = _tables.kernels, _tables.is_content, _tables.np
     threshold = 0.0
     if classifier is not None:
@@ -593,12 +627,12 @@ def _prelabel_fast(
         log_chars = _tables.log_chars_upto(int((ends - starts).max()))
         if line_repeats:
             of_line = np.asarray(line_repeats, dtype=np.int64)
-            corpus_repeats = _tables.repeat_values[np.minimum(of_line[[b[2] for b in bounds]], REPEATS_CAP)]
+            corpus_repeats = _tables.repeat_values[np.minimum(of_line[lines], REPEATS_CAP)]
         else:
-            corpus_repeats = np.zeros(len(bounds))
+            corpus_repeats = np.zeros(len(starts))
         x = K.dense_features(f, categories, confidences, p, log_chars, is_content, corpus_repeats)
         z = K.classifier_logits(x, zones, categories, weights, bias, category_weights, zone_weights)
-        p = np.array([_logistic(v) for v in z.tolist()])
+        p = K.logistic(z, True)  # classifier._logistic
         threshold = classifier.threshold
     spans = K.decide_and_merge(
         f, starts, ends, zones, categories, confidences, p, is_content, threshold, classifier is not None

@@ -74,19 +74,37 @@ def segment_reference(text: str) -> list[Piece]:
     return pieces
 
 
-def _cuts_in_line(line: str, vocabulary: Counter[str], compounds: set[str] | None = None) -> list[int]:
-    cuts = [m.end() for m in _GLUE_AFTER_TERMINATOR.finditer(line)]
-    cuts += [m.start() for m in _INDIC_THEN_LATIN_CAP.finditer(line)]
-    cuts += [m.start() for m in _CAMEL_KICKER.finditer(line)]
-    cuts += [m.start(1) for m in _TRAILING_LATIN_TAG.finditer(line)]
-    cuts += _compound_cuts(line, vocabulary, compounds)
-    prefix = lexicon.BYLINE_PREFIX.match(line)
-    if prefix and prefix.end() < len(line.rstrip()):
-        cuts.append(prefix.end())
-    cuts += [m.start(1) for m in lexicon.INLINE_CUE.finditer(line) if m.start(1) > 0]
-    agency = lexicon.DATELINE_AGENCY.match(line)
-    if agency:
-        cuts += [agency.start(1), agency.end(1)]
+# The rules of ``_cuts_in_line`` as bits: the fast path runs on a line only the rules whose
+# cheap test fired there (the first four come from ``corpus._kernels.lines_scan``).
+CUT_TERMINATOR, CUT_LATIN_CAP, CUT_CAMEL, CUT_TRAILING_TAG = 1, 2, 4, 8
+CUT_COMPOUND, CUT_BYLINE, CUT_CUE, CUT_AGENCY = 16, 32, 64, 128
+ALL_CUTS = 255
+
+
+def _cuts_in_line(
+    line: str, vocabulary: Counter[str], compounds: set[str] | None = None, rules: int = ALL_CUTS
+) -> list[int]:
+    cuts = []
+    if rules & CUT_TERMINATOR:
+        cuts += [m.end() for m in _GLUE_AFTER_TERMINATOR.finditer(line)]
+    if rules & CUT_LATIN_CAP:
+        cuts += [m.start() for m in _INDIC_THEN_LATIN_CAP.finditer(line)]
+    if rules & CUT_CAMEL:
+        cuts += [m.start() for m in _CAMEL_KICKER.finditer(line)]
+    if rules & CUT_TRAILING_TAG:
+        cuts += [m.start(1) for m in _TRAILING_LATIN_TAG.finditer(line)]
+    if rules & CUT_COMPOUND:
+        cuts += _compound_cuts(line, vocabulary, compounds)
+    if rules & CUT_BYLINE:
+        prefix = lexicon.BYLINE_PREFIX.match(line)
+        if prefix and prefix.end() < len(line.rstrip()):
+            cuts.append(prefix.end())
+    if rules & CUT_CUE:
+        cuts += [m.start(1) for m in lexicon.INLINE_CUE.finditer(line) if m.start(1) > 0]
+    if rules & CUT_AGENCY:
+        agency = lexicon.DATELINE_AGENCY.match(line)
+        if agency:
+            cuts += [agency.start(1), agency.end(1)]
     return [c for c in cuts if 0 < c < len(line)]
 
 
@@ -157,26 +175,40 @@ def _lines_scan(text: str):
 
 def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
     """``(start, end, line, glued)`` of every piece, exactly as ``segment_reference`` cuts them."""
-    table, flagged, runs, maybe = _lines_scan(text)
-    bounds = table.tolist()
-    lines = text.split("\n")
-    candidates = set(flagged.nonzero()[0].tolist())
-    starts = [row[0] for row in bounds]
+    starts, ends, lines, glued = segment_arrays(text)
+    return list(zip(starts.tolist(), ends.tolist(), lines.tolist(), map(bool, glued.tolist())))
+
+
+def segment_arrays(text: str):
+    """``segment_bounds`` as four int64 arrays: starts, ends, line numbers and glued (0/1)."""
+    import numpy as np
+
+    from corpus import _kernels
+
+    codes, flags = char_flags(text)
+    table, line_rules, runs, maybe = _kernels.lines_scan(codes, flags, _MIN_HALF)
+    rules = line_rules.astype(np.int64)
+    offsets, firsts, ends = table[:, 0], table[:, 1], table[:, 2]
+    starts = offsets.tolist()
     last = len(starts) - 1
     pos = 0
     while (match := _IN_LINE_CUE.search(text, pos)) is not None:
         number = bisect_right(starts, match.start()) - 1
-        candidates.add(number)
+        rules[number] |= CUT_CUE
         if number >= last:
             break
         pos = starts[number + 1]
-    byline, agency = lexicon.BYLINE_PREFIX.match, lexicon.DATELINE_AGENCY.match
     # (cheap tests first: a byline's first word where the line's text starts, an agency's "(")
-    candidates.update(
-        n
-        for n, (line, (_, first, _)) in enumerate(zip(lines, bounds))
-        if (text.startswith(_BYLINE_STARTS, first) and byline(line)) or ("(" in line and agency(line))
-    )
+    to_end = np.full(len(firsts), len(codes), dtype=np.int64)  # (str.startswith reads past the line)
+    byline_start = _kernels.starting_with(codes, firsts, to_end, _byline_rows())
+    for number in byline_start.nonzero()[0].tolist():  # text.startswith(_BYLINE_STARTS, first)
+        if lexicon.BYLINE_PREFIX.match(_line(text, starts, number)):
+            rules[number] |= CUT_BYLINE
+    parens = np.flatnonzero(codes == 0x28)
+    if len(parens):
+        for number in np.unique(np.searchsorted(offsets, parens, side="right") - 1).tolist():
+            if lexicon.DATELINE_AGENCY.match(_line(text, starts, number)):
+                rules[number] |= CUT_AGENCY
     vocabulary: Counter[str] = Counter()
     compounds: set[str] = set()
     if len(maybe):  # some word may be two: the vocabulary decides (else the compound rule cuts nothing)
@@ -188,24 +220,59 @@ def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
         for word in compounds:
             found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
             if found:
-                candidates.add(bisect_right(starts, found.start()) - 1)
-    if not candidates:  # every line is one piece
-        return [(first, end, number, False) for number, (_, first, end) in enumerate(bounds) if first < end]
-    out: list[tuple[int, int, int, bool]] = []
-    for number, (offset, first, end) in enumerate(bounds):
-        if number in candidates:
-            line = lines[number]
-            cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds)))
-            if cuts:
-                edges = [0, *cuts, len(line)]
-                for left, right in zip(edges, edges[1:]):
-                    start, stop = trim(line, left, right)
-                    if start < stop:
-                        out.append((offset + start, offset + stop, number, True))
-                continue
-        if first < end:
-            out.append((first, end, number, False))
-    return out
+                rules[bisect_right(starts, found.start()) - 1] |= CUT_COMPOUND
+    whole = firsts < ends  # lines that are one piece
+    cut_starts: list[int] = []
+    cut_ends: list[int] = []
+    cut_lines: list[int] = []
+    for number in rules.nonzero()[0].tolist():
+        line = _line(text, starts, number)
+        cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds, int(rules[number]))))
+        if not cuts:
+            continue
+        whole[number] = False
+        offset = starts[number]
+        edges = [0, *cuts, len(line)]
+        for left, right in zip(edges, edges[1:]):
+            start, stop = trim(line, left, right)
+            if start < stop:
+                cut_starts.append(offset + start)
+                cut_ends.append(offset + stop)
+                cut_lines.append(number)
+    numbers = whole.nonzero()[0]
+    if not cut_starts:
+        return firsts[numbers], ends[numbers], numbers, np.zeros(len(numbers), dtype=np.int64)
+    piece_starts = np.concatenate([firsts[numbers], np.array(cut_starts, dtype=np.int64)])
+    order = np.argsort(piece_starts, kind="stable")  # pieces never share a start: line order
+    glued = np.concatenate([np.zeros(len(numbers), dtype=np.int64), np.ones(len(cut_starts), dtype=np.int64)])
+    return (
+        piece_starts[order],
+        np.concatenate([ends[numbers], np.array(cut_ends, dtype=np.int64)])[order],
+        np.concatenate([numbers, np.array(cut_lines, dtype=np.int64)])[order],
+        glued[order],
+    )
+
+
+_byline_table = None
+
+
+def _byline_rows():
+    """``_BYLINE_STARTS`` as rows of code points padded with -1 (``_kernels.starting_with``)."""
+    global _byline_table
+    if _byline_table is None:
+        import numpy as np
+
+        _byline_table = np.full((len(_BYLINE_STARTS), 1 + max(map(len, _BYLINE_STARTS))), -1, dtype=np.int64)
+        for row, start in zip(_byline_table, _BYLINE_STARTS):
+            row[: len(start)] = list(map(ord, start))
+    return _byline_table
+
+
+def _line(text: str, starts: list[int], number: int) -> str:
+    """Line ``number`` of ``text`` (``text.split("\n")[number]``) given every line's start."""
+    return (
+        text[starts[number] : starts[number + 1] - 1] if number + 1 < len(starts) else text[starts[number] :]
+    )
 
 
 def _vocabulary(text: str) -> Counter[str]:
