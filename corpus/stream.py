@@ -168,13 +168,37 @@ def readable_twice(path: Path) -> bool:
 def corpus_line_stats(path: Path) -> LineStats | None:
     """A first pass over the input: how often each line repeats across it (``corpus.repetition``);
     None for an input that cannot be read twice (its documents are labelled on their own)."""
+    return corpus_pass(path)[0]
+
+
+KEEP_CHARS = 20_000_000  # of text: what ``corpus prelabel`` keeps from its first pass (~40-80 MB)
+
+
+def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list | None]:
+    """``corpus_line_stats``, and the records it read (problems included) when their texts
+    total at most ``keep_chars`` characters, so a small input is read and decoded once; None
+    when there were more (then it is read again)."""
     if not readable_twice(path):
-        return None
+        return None, None
     sample = LineSample()
+    kept: list | None = []
+    chars = 0
     for record in read_records(path, _display_root(path)):
         if not isinstance(record, Problem):
             sample.add(record["text"])
-    return sample.stats()
+            chars += len(record["text"])
+        if kept is not None and chars <= keep_chars:
+            kept.append(record)
+        else:
+            kept = None
+    return sample.stats(), kept
+
+
+def _drain(records: list) -> Iterator:
+    """The items of ``records`` in order, each let go of as it is handed out."""
+    records.reverse()
+    while records:
+        yield records.pop()
 
 
 def prelabel_lines(
@@ -189,10 +213,11 @@ def prelabel_lines(
     Same result as ``corpus.pipeline.iter_prelabelled`` (``read_documents`` without dedupe,
     then ``prelabel_document``) for any number of ``workers``; records are read and
     normalised in this process, languages and pre-labels computed in the workers. With
-    ``corpus_stats`` the input is read twice: first for the lines' repetition across it.
+    ``corpus_stats`` the input is read first for the lines' repetition across it, and read
+    again unless it was small enough to keep (``KEEP_CHARS``).
     """
-    corpus = corpus_line_stats(path) if corpus_stats else None
-    records = read_records(path, _display_root(path))
+    corpus, kept = corpus_pass(path, KEEP_CHARS) if corpus_stats else (None, None)
+    records = _drain(kept) if kept is not None else read_records(path, _display_root(path))
     task = _PrelabelBatch(serialise, corpus)
     if workers <= 1:  # one record at a time: its character flags, computed while reading, are reused
         batch_size = 1

@@ -22,6 +22,7 @@ from corpus.stream import (
     DigestSet,
     StreamError,
     _non_whitespace,
+    corpus_pass,
     fast_validation,
     fixed_mmap_threshold,
     prelabel_lines,
@@ -66,6 +67,26 @@ def test_prelabel_lines_equal_the_reference_pipeline_for_any_worker_count(corpus
             got = prelabel_lines(corpus, serialise, workers, 7)
             assert [str(x) if isinstance(x, Problem) else x for x in got] == expected
     assert sum(line.startswith("corpus.jsonl:") for line in expected) == 2  # bad JSON, English
+
+
+def test_a_small_input_is_read_once_and_a_large_one_twice_with_the_same_lines(corpus: Path, monkeypatch):
+    import corpus.stream as stream
+    from corpus.ingest import read_records
+
+    records = list(read_records(corpus, corpus.parent))
+    chars = sum(len(r["text"]) for r in records if not isinstance(r, Problem))
+    stats, kept = corpus_pass(corpus, chars)
+    assert [str(r) for r in kept] == [str(r) for r in records]  # problems included, in order
+    assert stats.documents == corpus_pass(corpus, 0)[0].documents
+    assert corpus_pass(corpus, chars - 1)[1] is None  # over the budget: nothing kept
+    expected = reference_lines(corpus)
+    reads = []
+    monkeypatch.setattr(stream, "read_records", lambda *a: reads.append(a) or read_records(*a))
+    assert [str(x) for x in prelabel_lines(corpus, prelabel_record)] == expected
+    assert len(reads) == 1
+    monkeypatch.setattr(stream, "KEEP_CHARS", chars - 1)
+    assert [str(x) for x in prelabel_lines(corpus, prelabel_record)] == expected
+    assert len(reads) == 3
 
 
 def test_prelabel_json_is_json_dumps_of_the_record():
