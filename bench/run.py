@@ -296,6 +296,9 @@ def throughput(
     command = [*corpus_exe(), "prelabel", str(one), "-o", str(out_dir / "one.jsonl")]
     startup = [run_child(command) for _ in range(3)]
     results["startup_cpu"] = sorted(r["cpu"] for r in startup)[1]  # the median of three
+    from corpus import _kernels
+
+    results["kernels"] = _kernels.MODE
     if large_n:
         large = single_file(work, large_n, shard_size)
         r = run_child([*corpus_exe(), "prelabel", str(large), "-o", str(out_dir / "prelabel-large.jsonl")])
@@ -561,7 +564,8 @@ def markdown(results: dict, curve: list[dict], load: dict | None, args) -> str:
         f"**Targets** (per core, vs jusText): `corpus prelabel` {ours['docs_s'] / justext['docs_s']:.1f}× "
         f"(target ≥ 10×), end-to-end build {build['docs_s'] / justext['docs_s']:.1f}× (target ≥ 5×).",
         "Start-up (`corpus prelabel` on a 1-document file, median of 3): "
-        f"{results['startup_cpu']:.2f} s of CPU.",
+        f"{results['startup_cpu']:.2f} s of CPU; kernels {results['kernels']} "
+        "(`aot`: the extension `pip install` builds; `jit`: numba at run time).",
         f"Outputs: `--workers 2` byte-identical to 1 worker: prelabel {results['workers_identical']}, "
         f"build Parquet {results['build_workers_identical']}.",
         "",

@@ -1,25 +1,56 @@
-"""Compiled inner loops of the fast paths (numba, cached on disk after the first run).
+"""Compiled inner loops of the fast paths.
 
 Each kernel is a plain loop over code points or character flags that the pure Python/numpy
 fast paths used to spread over dozens of numpy calls and per-piece Python. They compute the
 same numbers (integer counts, index scans, the float arithmetic of langdetect's random walk
 in the same order); tests/test_bench.py and tests/test_prelabel.py compare every result with
-the reference paths. numba compiles them once per machine (``cache=True`` writes next to this
-file, or to numba's user cache if the package is read-only); later processes load the
-machine code in milliseconds. Imported on first use only.
+the reference paths.
+
+They are written for numba and run one of two ways:
+
+* **ahead of time** (the default): ``pip install`` compiles the ``@kernel`` functions, with
+  the argument types they declare, into the extension module ``corpus._kernels_aot``
+  (``python -m corpus._kernels`` rebuilds it). Importing it takes milliseconds and does not
+  load numba or LLVM: start-up and memory are those of numpy. Arguments are checked against
+  the declared types (a compiled kernel has no other guard).
+* **just in time**, when the extension is missing or was built from another version of this
+  file (its source digest differs), or ``CHHANNI_KERNELS=jit``: numba compiles each kernel
+  on first use and caches the machine code on disk (next to this file, or numba's user
+  cache if the package is read-only).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
-import numba
 import numpy as np
 
 from corpus import segment as _segment
 from corpus.classifier import DENSE_FEATURES, ZONES
 from corpus.labels import CATEGORY_NAMES
+
+SOURCE_DIGEST = int(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:15], 16)
+KERNELS: dict[str, tuple[Callable, tuple[str, ...]]] = {}  # name → (Python function, argument types)
+
+
+def _compiled_module():
+    """``corpus._kernels_aot`` if it was built from this very file, else None."""
+    if os.environ.get("CHHANNI_KERNELS") == "jit":
+        return None
+    try:
+        from corpus import _kernels_aot
+    except ImportError:
+        return None
+    return _kernels_aot if _kernels_aot.source_digest() == SOURCE_DIGEST else None
+
+
+_AOT = _compiled_module()
+MODE = "aot" if _AOT is not None else "jit"
 
 
 def _load_numba_registries() -> None:
@@ -39,19 +70,90 @@ def _load_numba_registries() -> None:
             del sys.modules[name]
 
 
-_load_numba_registries()
+if _AOT is None:
+    _load_numba_registries()
 
 
 def njit(**options):
-    """``numba.njit`` with an on-disk cache when there is a writable place for one."""
+    """``numba.njit`` with an on-disk cache when there is a writable place for one (helpers
+    that only kernels call; left as plain functions when the kernels are precompiled)."""
 
     def wrap(func):
+        if _AOT is not None:
+            return func
+        import numba
+
         try:
             return numba.njit(**options)(func)
         except RuntimeError:  # "no locator available": compile in every process instead
             return numba.njit(**{**options, "cache": False})(func)
 
     return wrap
+
+
+def kernel(*types: str):
+    """A kernel Python calls, with its argument types in numba's notation (``u4[::1]`` a
+    contiguous uint32 array, ``i8[:, ::1]`` a C-ordered 2-D int64 array, ``i8[:]`` any
+    strides, ``i8``/``f8``/``b1`` scalars): the precompiled function behind a type check, or
+    numba's."""
+
+    def wrap(func):
+        KERNELS[func.__name__] = (func, types)
+        if _AOT is None:
+            return njit(cache=True, nogil=True)(func)
+        return _checked(getattr(_AOT, func.__name__), func.__name__, types)
+
+    return wrap
+
+
+_DTYPES = {"u1": np.uint8, "u2": np.uint16, "u4": np.uint32, "u8": np.uint64, "i4": np.int32}
+_DTYPES |= {"i8": np.int64, "f8": np.float64, "b1": np.bool_}
+
+
+def _checked(compiled: Callable, name: str, types: tuple[str, ...]) -> Callable:
+    """``compiled`` behind a check of each array argument's dtype, dimensions and layout."""
+    arrays = []
+    for k, spec in enumerate(types):
+        if "[" in spec:
+            base, dims = spec.split("[")
+            arrays.append((k, np.dtype(_DTYPES[base]), dims.count(",") + 1, dims.endswith("::1]")))
+
+    def call(*args):
+        for k, dtype, ndim, contiguous in arrays:
+            a = args[k]
+            same = a.dtype is dtype or a.dtype == dtype
+            if not same or a.ndim != ndim or (contiguous and not a.flags.c_contiguous):
+                raise TypeError(f"_kernels.{name}: argument {k} is {a.dtype}[{a.ndim}], not {types[k]}")
+        return compiled(*args)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def build_compiled_module(target: Path) -> Path:
+    """Compile every ``@kernel`` ahead of time into the extension module file ``target``
+    (``corpus/_kernels_aot<EXT_SUFFIX>``), with the digest of this file's source."""
+    import warnings
+
+    from numba.pycc import CC
+
+    assert _AOT is None, "build from the numba kernels: CHHANNI_KERNELS=jit"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba.pycc's pending deprecation
+        cc = CC("_kernels_aot")
+    cc.output_dir = str(target.parent)
+    cc.output_file = target.name
+    cc.target_cpu = ""  # the architecture's baseline: a built wheel runs on any CPU of it
+    cc.verbose = False
+    for name, (func, types) in KERNELS.items():
+        cc.export(name, f"({', '.join(types)},)")(func)
+    digest = SOURCE_DIGEST
+    cc.export("source_digest", "i8()")(lambda: digest)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cc.compile()
+    return target
 
 
 # flag bits of corpus.segment.char_flags
@@ -65,7 +167,7 @@ COL_CHARS = 8
 END_NONE, END_PERIOD, END_EXCLAIM = 0, 1, 2
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]")
 def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words):
     """Per piece ``[starts[i], ends[i])``: the counts ``piece_features`` derives from its text.
 
@@ -178,7 +280,7 @@ def _same_word(codes, a, size, word):
 C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "u2[::1]", "i8[::1]", "i4[::1]", "i4[::1]", "i4[::1]", "i4[::1]", "i8")
 def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     """The n-gram ids langdetect extracts from a Bengali/Devanagari text, in its order.
 
@@ -244,7 +346,7 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     return True, ids[:k]
 
 
-@njit(cache=True, nogil=True)
+@kernel("i8[::1]", "f8[:, ::1]", "i8[::1]", "i8", "f8", "i8[::1]", "i8", "f8", "i8", "b1")
 def walk(ids, dense, stream, pos, weight, positions, n_langs, conv, limit, compensated):
     """One trial of langdetect's random walk from stream position ``pos``, operation for operation.
 
@@ -299,7 +401,7 @@ def walk(ids, dense, stream, pos, weight, positions, n_langs, conv, limit, compe
     return u, other, pos
 
 
-@njit(cache=True)
+@kernel("f8[::1]", "b1")
 def builtin_sum(values, compensated):
     """Python's ``sum(values)`` of floats: left to right from ``values[0]``; from Python 3.12 on
     with Neumaier's compensation, added at the end if non-zero and finite (``bltinmodule.c``)."""
@@ -353,7 +455,7 @@ CUT_TERMINATOR, CUT_LATIN_CAP = _segment.CUT_TERMINATOR, _segment.CUT_LATIN_CAP
 CUT_CAMEL, CUT_TRAILING_TAG = _segment.CUT_CAMEL, _segment.CUT_TRAILING_TAG
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "u4[::1]", "i8")
 def lines_scan(codes, flags, min_half):
     """Lines, candidate lines and the words the compound rule can split, in one pass.
 
@@ -500,7 +602,7 @@ NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
 _NFC_UNSAFE, _NFC_ROLES = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]")
 def nfc_verdict(flags):
     """``NFC_CHANGES`` if a character is NFC-unsafe or a neighbour pair composes or decomposes
     (roles 0 and 1), ``NFC_MARK_PAIRS`` if the only roles are pairs of combining marks (their
@@ -520,7 +622,7 @@ def nfc_verdict(flags):
     return NFC_MARK_PAIRS if marks else NFC_UNCHANGED
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "i8")
 def count_flag(flags, bit):
     """How many flag words have ``bit`` set."""
     count = 0
@@ -535,7 +637,7 @@ def count_flag(flags, bit):
 FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "u4[::1]")
 def line_hashes(codes, flags):
     """Per line (split at LF): FNV-1a (64 bit) of its code points, whitespace trimmed at both
     ends, never 0; and its trimmed length. A blank line gets key 0 and length 0."""
@@ -567,7 +669,7 @@ def line_hashes(codes, flags):
     return keys, sizes
 
 
-@njit(cache=True, nogil=True)
+@kernel("u8[::1]", "i8[::1]", "u8[::1]", "i8[::1]", "i8")
 def line_repeats(keys, sizes, table_keys, table_counts, itself):
     """``LineStats.line_repeats``: each line's count in the sorted table (minus ``itself``, 0 for
     a blank or unknown line) beyond the median count over the document's trimmed characters."""
@@ -651,7 +753,7 @@ def _member_of(c, values):
     return False
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "i8", "i8")
 def word_key(codes, a, b):
     """``(hash, True)`` of ``codes[a:b]`` lower-cased (ASCII letters only), or ``(0, False)``
     if it holds a character outside ASCII and the Indic block (whose ``str.lower`` this does
@@ -668,7 +770,7 @@ def word_key(codes, a, b):
     return _keyed(h, b - a), True
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "u8[::1]")
 def menu_scan(codes, flags, starts, ends, counts, section_keys):
     """Per piece that is not prose (``counts`` of ``piece_counts``; the rules read neither
     test for prose): whether ``prelabel._MENU`` matches (a separator with non-space on both
@@ -803,7 +905,7 @@ def _categorise(f, k, zone, title_seen, open_list, tag_items, menu_words, separa
     return OTHER, 0.4
 
 
-@njit(cache=True, nogil=True)
+@kernel("i8[:, ::1]", "i8[:, ::1]", "i8[::1]", "i8[::1]", "u1[::1]")
 def rules(counts, facts, lines, glued, separator):
     """``prelabel.rule_pass``: the feature table and ``(zone, category, confidence, z)`` per
     piece, ``z`` the logit of ``Features.p_content``. ``facts`` (``FACT_*`` rows) and
@@ -871,7 +973,7 @@ def rules(counts, facts, lines, glued, separator):
     return f, zone, category, confidence, z
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "i8[::1]", "i8[::1]")
 def piece_repeats(codes, starts, ends):
     """``rule_pass``'s ``repeated`` per piece: its text is another piece's too, or, longer than
     10 code points, it ends the previous piece (whose text differs)."""
@@ -905,7 +1007,7 @@ def piece_repeats(codes, starts, ends):
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "i8[:, ::1]")
 def piece_gates(codes, starts, ends, prefixes, needles):
     """Per piece: whether its text starts with one of the rows of ``prefixes``, and how many
     times each row of ``needles`` occurs inside it (rows: code points padded with -1)."""
@@ -922,7 +1024,7 @@ def piece_gates(codes, starts, ends, prefixes, needles):
     return starting, held
 
 
-@njit(cache=True, nogil=True)
+@kernel("u4[::1]", "i8[:]", "i8[::1]", "i8[:, ::1]")
 def starting_with(codes, starts, ends, prefixes):
     """Per ``k``: ``codes[starts[k]:ends[k]]`` starts with a row of ``prefixes`` (code points
     padded with -1)."""
@@ -959,7 +1061,7 @@ def _same_text(codes, a, b, c, d):
     return True
 
 
-@njit(cache=True, nogil=True)
+@kernel("f8[::1]", "b1")
 def logistic(z, floor):
     """``1 / (1 + exp(-z))`` per value with libm's ``exp``, the function Python's ``math.exp``
     calls (so the same bits); ``floor``: 0.0 at ``z <= -700``, as ``classifier._logistic``."""
@@ -969,7 +1071,7 @@ def logistic(z, floor):
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel("f8[:, ::1]", "i8[::1]", "f8[::1]", "f8[::1]", "f8[::1]", "u1[::1]", "f8[::1]")
 def dense_features(f, category, confidence, p_content, log_chars, is_content, corpus_repeats):
     """``classifier.dense_columns`` as a (pieces × ``DENSE_FEATURES``) table.
 
@@ -1013,7 +1115,7 @@ def dense_features(f, category, confidence, p_content, log_chars, is_content, co
     return x
 
 
-@njit(cache=True, nogil=True)
+@kernel("f8[:, ::1]", "i8[::1]", "i8[::1]", "f8[::1]", "f8", "f8[::1]", "f8[::1]")
 def classifier_logits(x, zone, category, weights, bias, category_weights, zone_weights):
     """``Classifier.probabilities`` before the logistic: the same sums, in the same order."""
     p = len(x)
@@ -1043,7 +1145,7 @@ def _fallback(content, zone, f, k):
     return OTHER
 
 
-@njit(cache=True, nogil=True)
+@kernel("f8[:, ::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "f8[::1]", "f8[::1]", "u1[::1]", "f8", "b1")
 def decide_and_merge(f, starts, ends, zone, category, confidence, p, is_content, threshold, relabel):
     """``Classifier.relabel`` (``relabel``; else ``prelabel.rules_only``) then ``merge_pieces``:
     ``(start, end, category, score)`` of each span, the score not yet rounded."""
@@ -1085,3 +1187,10 @@ def decide_and_merge(f, starts, ends, zone, category, confidence, p, is_content,
         out_score[m] = total / weight
     m += 1
     return out_start[:m], out_end[:m], out_category[:m], out_score[:m]
+
+
+if __name__ == "__main__":  # python -m corpus._kernels [TARGET]: (re)build corpus._kernels_aot
+    import sysconfig
+
+    default = Path(__file__).with_name("_kernels_aot" + sysconfig.get_config_var("EXT_SUFFIX"))
+    print(build_compiled_module(Path(sys.argv[1]) if len(sys.argv) > 1 else default))

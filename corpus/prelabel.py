@@ -586,7 +586,7 @@ def _rule_pass_fast(text: str, lang: str, pieces: list[Piece], corpus_repeats: l
         return RulePass([], [], [], [])
     import numpy as np
 
-    columns = np.array([(p.start, p.end, p.line, p.glued) for p in pieces], dtype=np.int64).T
+    columns = np.array([(p.start, p.end, p.line, p.glued) for p in pieces], dtype=np.int64).T.copy()
     f, zones, categories, confidences, _ = _fast_rules(text, lang, *columns)
     feats = [_features_of(row) for row in f.tolist()]
     rules = [(CATEGORY_NAMES[c], conf) for c, conf in zip(categories.tolist(), confidences.tolist())]

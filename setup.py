@@ -1,0 +1,32 @@
+"""Build step for ``pip install``: the compiled kernels (``corpus/_kernels.py``) ahead of time.
+
+Everything else is in pyproject.toml. The extension ``corpus._kernels_aot`` is optional:
+when it cannot be built, the kernels run under numba's JIT instead (slower start-up).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+class BuildKernels(build_ext):
+    def build_extension(self, ext: Extension) -> None:
+        if ext.name != "corpus._kernels_aot":
+            return super().build_extension(ext)
+        os.environ["CHHANNI_KERNELS"] = "jit"  # build from the numba source, not an older build
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        try:
+            from corpus._kernels import build_compiled_module
+
+            build_compiled_module(Path(self.get_ext_fullpath(ext.name)).resolve())
+        except Exception as error:  # noqa: BLE001 — optional: the JIT path still works
+            print(f"warning: corpus._kernels_aot not built ({error}); kernels will use numba's JIT")
+
+
+setup(
+    ext_modules=[Extension("corpus._kernels_aot", sources=[], optional=True)],
+    cmdclass={"build_ext": BuildKernels},
+)

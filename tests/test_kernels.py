@@ -1,0 +1,75 @@
+"""The compiled kernels: built ahead of time by ``pip install``, guarded, equal to numba's JIT."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus import _kernels
+from corpus.ingest import read_records
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import make_corpus  # noqa: E402
+
+PRELABELS = """
+import json, sys
+from corpus import _kernels, langid, prelabel
+from corpus.repetition import LineStats
+texts = json.load(sys.stdin)
+corpus = LineStats.of_texts(texts)
+labelled = [prelabel.prelabel_text(t, langid.detect_language(t)[0], corpus) for t in texts]
+spans = [[(s.start, s.end, s.category, s.score) for s in doc] for doc in labelled]
+print(json.dumps({"mode": _kernels.MODE, "spans": spans}))
+"""
+
+
+def test_pip_install_built_the_kernels_ahead_of_time():
+    """Without it every process pays numba's import and JIT load (~0.7 s, ~100 MB)."""
+    assert _kernels.MODE == "aot", (
+        "corpus._kernels_aot is missing or older than corpus/_kernels.py: "
+        "rebuild with `CHHANNI_KERNELS=jit python -m corpus._kernels` (or pip install -e . again)"
+    )
+    code = "import sys, corpus.prelabel, corpus._kernels; print('numba' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout == "False\n"
+
+
+@pytest.mark.skipif(_kernels.MODE != "aot", reason="the type guard wraps the precompiled kernels")
+def test_a_precompiled_kernel_refuses_arguments_of_other_types_instead_of_crashing():
+    z = np.zeros(3)
+    assert _kernels.logistic(z, True).tolist() == [0.5, 0.5, 0.5]
+    for wrong in (np.zeros(3, dtype=np.float32), np.zeros((3, 1)), np.zeros(6)[::2]):
+        with pytest.raises(TypeError, match="_kernels.logistic: argument 0"):
+            _kernels.logistic(wrong, True)
+
+
+def test_every_kernel_declares_its_argument_types():
+    import inspect
+
+    for name, (func, types) in _kernels.KERNELS.items():
+        assert len(types) == len(inspect.signature(func).parameters), name
+        assert all(t.split("[")[0] in _kernels._DTYPES for t in types), name
+
+
+@pytest.mark.slow
+def test_precompiled_and_jit_kernels_give_the_same_prelabels(tmp_path: Path):
+    """The same spans and scores, bit for bit, from the extension and from numba's JIT."""
+    make_corpus.write_shards(40, tmp_path, seed=3, shard_size=40)
+    texts = [r["text"] for r in read_records(tmp_path)]
+    runs = {}
+    for mode in ("aot", "jit"):
+        env = {**os.environ, "CHHANNI_KERNELS": mode}
+        command = [sys.executable, "-c", PRELABELS]
+        done = subprocess.run(command, input=json.dumps(texts), env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[mode] = json.loads(done.stdout)
+    assert runs["jit"]["mode"] == "jit" and runs["aot"]["mode"] == _kernels.MODE
+    assert runs["aot"]["spans"] == runs["jit"]["spans"]
+    assert sum(map(len, runs["aot"]["spans"])) > 10 * len(texts)
