@@ -52,6 +52,7 @@ from corpus.segment import (
     TOKEN_STRIP,
     Piece,
     char_flags,
+    code_rows,
     segment,
     segment_arrays,
     segment_bounds,
@@ -424,10 +425,7 @@ def _stop_table(lang: str) -> _StopTable:
         packable = _KEY_CHARS if all("\u0900" <= ch <= "\u09ff" for w in words for ch in w) else 0
         short = [w for w in words if len(w) <= packable] or ["\u0900"]  # (a key no token has: 0x1)
         keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)
-        long = sorted(w for w in words if len(w) > packable)
-        long_words = np.full((len(long), max(map(len, long), default=0)), -1, dtype=np.int64)
-        for row, w in zip(long_words, long):
-            row[: len(w)] = list(map(ord, w))
+        long_words = code_rows(sorted(w for w in words if len(w) > packable))
         lengths = (min(map(len, words)), max(map(len, words))) if words else (0, 0)
         _fast_tables[lang] = _StopTable(np.array(keys, dtype=np.int64), *lengths, packable, long_words)
     return _fast_tables[lang]
@@ -515,8 +513,8 @@ class _Tables:
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
         # what piece_gates looks for: the cue phrases' literal starts (a piece starting with
         # whitespace may match any: pieces never do), "/" (desk codes), "," (tag lists), _AGO_WORDS
-        self.cue_starts = _code_rows(sorted({s for group in (_CUE_STARTS or {}).values() for s in group}))
-        self.needles = _code_rows(["/", ",", *_AGO_WORDS])
+        self.cue_starts = code_rows(sorted({s for group in (_CUE_STARTS or {}).values() for s in group}))
+        self.needles = code_rows(["/", ",", *_AGO_WORDS])
 
     def log_chars_upto(self, longest: int):
         if len(self.log_chars) <= longest:
@@ -525,16 +523,6 @@ class _Tables:
 
 
 _tables: _Tables | None = None
-
-
-def _code_rows(texts: list[str]):
-    """``texts`` as rows of code points padded with -1 (the kernels' string tables)."""
-    import numpy as np
-
-    rows = np.full((len(texts), max(map(len, texts), default=0) + 1), -1, dtype=np.int64)
-    for row, t in zip(rows, texts):
-        row[: len(t)] = list(map(ord, t))
-    return rows
 
 
 def _fast_rules(text: str, lang: str, starts, ends, lines, glued) -> tuple:

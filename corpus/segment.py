@@ -257,15 +257,21 @@ _byline_table = None
 
 
 def _byline_rows():
-    """``_BYLINE_STARTS`` as rows of code points padded with -1 (``_kernels.starting_with``)."""
+    """``_BYLINE_STARTS`` as ``code_rows`` (``_kernels.starting_with``)."""
     global _byline_table
     if _byline_table is None:
-        import numpy as np
-
-        _byline_table = np.full((len(_BYLINE_STARTS), 1 + max(map(len, _BYLINE_STARTS))), -1, dtype=np.int64)
-        for row, start in zip(_byline_table, _BYLINE_STARTS):
-            row[: len(start)] = list(map(ord, start))
+        _byline_table = code_rows(list(_BYLINE_STARTS))
     return _byline_table
+
+
+def code_rows(texts: list[str]):
+    """``texts`` as rows of code points padded with -1 (the kernels' string tables)."""
+    import numpy as np
+
+    rows = np.full((len(texts), max(map(len, texts), default=0) + 1), -1, dtype=np.int64)
+    for row, t in zip(rows, texts):
+        row[: len(t)] = list(map(ord, t))
+    return rows
 
 
 def _line(text: str, starts: list[int], number: int) -> str:
