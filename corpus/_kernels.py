@@ -346,7 +346,7 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     return True, ids[:k]
 
 
-@kernel("i8[::1]", "f8[:, ::1]", "i8[::1]", "i8", "f8", "i8[::1]", "i8", "f8", "i8", "b1")
+@njit(cache=True, nogil=True)
 def walk(ids, dense, stream, pos, weight, positions, n_langs, conv, limit, compensated):
     """One trial of langdetect's random walk from stream position ``pos``, operation for operation.
 
@@ -399,6 +399,43 @@ def walk(ids, dense, stream, pos, weight, positions, n_langs, conv, limit, compe
                 break
         i += 1
     return u, other, pos
+
+
+@kernel("i8[::1]", "f8[:, ::1]", "i8[::1]", "i8[::1]", "i8", "f8", "i8", "b1", "i8", "f8", "f8", "f8")
+def replay(ids, dense, stream, positions, n_langs, conv, limit, compensated, trials, alpha, width, base):
+    """langdetect's ``n_trial`` walks from stream position 0, each with its ``gauss``-drawn
+    weight (``random.gauss(0.0, 1.0)``, Box-Muller with a spare, emulated word by word on the
+    Mersenne Twister stream): ``(acc, other)``, the trials' ``u / trials`` summed in order, or
+    ``other == -1.0`` when the stream ran out (extend it, call again)."""
+    n_script = len(positions)
+    acc = np.zeros(n_script, dtype=np.float64)
+    acc_other = 0.0
+    pos = 0
+    spare = 0.0
+    has_spare = False
+    for _ in range(trials):
+        if has_spare:
+            z = 0.0 + spare * 1.0
+            has_spare = False
+        else:
+            if pos + 4 > len(stream):
+                return acc, -1.0
+            x = ((stream[pos] >> 5) * 67108864.0 + (stream[pos + 1] >> 6)) * (1.0 / 9007199254740992.0)
+            y = ((stream[pos + 2] >> 5) * 67108864.0 + (stream[pos + 3] >> 6)) * (1.0 / 9007199254740992.0)
+            pos += 4
+            x2pi = x * (2.0 * np.pi)
+            g2rad = np.sqrt(-2.0 * np.log(1.0 - y))
+            z = 0.0 + np.cos(x2pi) * g2rad * 1.0
+            spare = np.sin(x2pi) * g2rad
+            has_spare = True
+        weight = (alpha + z * width) / base
+        u, other, pos = walk(ids, dense, stream, pos, weight, positions, n_langs, conv, limit, compensated)
+        if pos < 0:
+            return acc, -1.0
+        for k in range(n_script):
+            acc[k] += u[k] / trials
+        acc_other += other / trials
+    return acc, acc_other
 
 
 @kernel("f8[::1]", "b1")

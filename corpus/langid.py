@@ -89,9 +89,10 @@ def detect_language_reference(text: str) -> tuple[str, float]:
 #    3.12 on: which one this Python does is checked when the tables load), so every value,
 #    the convergence test, the final sort and the rounding are bit-identical to langdetect's.
 #
-# Steps 1-2 (n-gram extraction) and the walk of step 3 run as compiled loops
-# (``corpus._kernels.script_ngrams`` and ``walk``, no fast-math: the same IEEE operations in
-# the same order); ``gauss`` and the final ranking stay in Python.
+# Steps 1-2 (n-gram extraction) and step 3's trials, ``gauss`` included, run as compiled
+# loops (``corpus._kernels.script_ngrams`` and ``replay``, no fast-math: the same IEEE
+# operations in the same order, libm's ``log``/``sqrt``/``cos``/``sin`` as ``math``'s); the
+# final ranking stays in Python.
 #
 # tests/test_bench.py checks the facts this relies on (profiles, inert characters) and that
 # the results equal the reference path on the seeds and the synthetic corpus.
@@ -323,35 +324,19 @@ def _replay(tables: _Tables, ids) -> tuple[str, float]:
     langdetect's language order, with the same builtin ``sum``), divisions, the convergence
     test and the final sort are langdetect's own, so the result is bit-identical.
     """
-    stream = tables.stream
+    while True:  # compiled (corpus._kernels.replay); a longer stream when it ran out
+        acc, acc_other = _kernels.replay(
+            ids, tables.dense_array, tables.stream_array, tables.position_array, tables.n_langs,
+            _CONV, _ITERATION_LIMIT, tables.compensated, _N_TRIAL, _ALPHA, _ALPHA_WIDTH, float(_BASE_FREQ),
+        )  # fmt: skip
+        if acc_other >= 0.0:
+            break
+        tables.extend_stream(len(tables.stream) + (1 << 16))
     n_langs = tables.n_langs
-    n_script = len(_SCRIPT_PROFILES)
-    acc = [0.0] * n_script
-    acc_other = 0.0
-    pos = 0
-    spare = None
-    for _ in range(_N_TRIAL):
-        z, spare, pos = _gauss(stream, pos, spare)
-        weight = (_ALPHA + z * _ALPHA_WIDTH) / _BASE_FREQ
-        while True:  # the walk itself is compiled (corpus._kernels.walk)
-            u, other, end = _kernels.walk(
-                ids, tables.dense_array, tables.stream_array, pos, weight, tables.position_array,
-                n_langs, _CONV, _ITERATION_LIMIT, tables.compensated,
-            )  # fmt: skip
-            if end >= 0:
-                break
-            stream = tables.extend_stream(len(stream) + (1 << 16))
-        pos = end
-        if pos > len(stream) - 256:
-            stream = tables.extend_stream(len(stream) + 8192)
-        u = u.tolist()
-        for k in range(n_script):
-            acc[k] += u[k] / _N_TRIAL
-        acc_other += other / _N_TRIAL
     positions = tables.positions
     probs = [acc_other] * n_langs
-    for k, at in enumerate(positions):
-        probs[at] = acc[k]
+    for at, value in zip(positions, acc.tolist()):
+        probs[at] = value
     above = [(lang, p) for lang, p in zip(tables.langlist, probs) if p > _PROB_THRESHOLD]
     ranked = sorted(above, key=lambda pair: pair[1], reverse=True)  # stable, like langdetect's sort
     if not ranked:
