@@ -490,10 +490,11 @@ def _is_lower(c):
 # the character-level cut rules of corpus.segment._cuts_in_line, as bits of lines_scan's candidates
 CUT_TERMINATOR, CUT_LATIN_CAP = _segment.CUT_TERMINATOR, _segment.CUT_LATIN_CAP
 CUT_CAMEL, CUT_TRAILING_TAG = _segment.CUT_CAMEL, _segment.CUT_TRAILING_TAG
+CUT_BYLINE, CUT_CUE, CUT_AGENCY = _segment.CUT_BYLINE, _segment.CUT_CUE, _segment.CUT_AGENCY
 
 
-@kernel("u4[::1]", "u4[::1]", "i8")
-def lines_scan(codes, flags, min_half):
+@kernel("u4[::1]", "u4[::1]", "i8", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]")
+def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     """Lines, candidate lines and the words the compound rule can split, in one pass.
 
     Returns ``(lines, candidate, runs, maybe)``:
@@ -503,7 +504,10 @@ def lines_scan(codes, flags, min_half):
     * ``candidate[k]`` has bit ``CUT_*`` set when that character-level rule of
       ``segment._cuts_in_line`` may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
       ``_INDIC_THEN_LATIN_CAP`` exactly; ``_CAMEL_KICKER`` needs lower-Upper-lower and a colon in
-      the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``);
+      the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``; the
+      byline rule a line whose text starts with a row of ``bylines``; the in-line cue rule
+      ``[।.!?]``, then whitespace within the line, then a row of ``cues``; the agency rule a
+      line holding a row of ``agencies``, ``(name)``: rows are code points padded with -1);
     * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
       (the ``_WORD5`` matches), in order;
     * ``maybe``: indices into ``runs`` of words of ``2 * min_half``+ code points that have a
@@ -540,6 +544,8 @@ def lines_scan(codes, flags, min_half):
                     candidate[k] |= CUT_TRAILING_TAG
                 if colon and camel:  # "xYz ... :"
                     candidate[k] |= CUT_CAMEL
+                if _any_at(codes, first, n, bylines):
+                    candidate[k] |= CUT_BYLINE
             k += 1
             start = i + 1
             first = last = -1
@@ -555,8 +561,17 @@ def lines_scan(codes, flags, min_half):
         if flags[i] & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
             if _is_indic(nxt) or _is_upper(nxt) or _is_lower(nxt):
                 candidate[k] |= CUT_TERMINATOR
+        if c == 0x0964 or c == 0x2E or c == 0x21 or c == 0x3F:  # । . ! ?
+            j = i + 1
+            while j < n and codes[j] != 10 and flags[j] & SPACE:
+                j += 1
+            if _any_at(codes, j, n, cues):
+                candidate[k] |= CUT_CUE
         if c == 0x3A:
             colon = True
+        elif c == 0x28:
+            if _any_at(codes, i, n, agencies):
+                candidate[k] |= CUT_AGENCY
         elif c == 0x2E:
             if _is_indic(nxt):
                 candidate[k] |= CUT_TERMINATOR
@@ -1044,6 +1059,51 @@ def piece_repeats(codes, starts, ends):
     return out
 
 
+CHECK_CUE, CHECK_DATE, CHECK_TAG_ITEMS, CHECK_MENU_WORDS = 1, 2, 4, 8
+
+
+@kernel(
+    "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
+    "i8[:, ::1]", "i8[:, ::1]", "b1",
+)  # fmt: skip
+def piece_scan(
+    codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, section_keys,
+    cue_starts, needles, cue_gate,
+):  # fmt: skip
+    """Everything the rules need from the characters of each piece, in one call:
+    ``(counts, separator, facts, checks)``. ``counts`` as ``piece_counts``; ``separator``
+    as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated`` filled in and no cue yet;
+    ``checks`` the bits ``CHECK_*`` of the text tests Python still has to run on a piece,
+    set only where they can say yes: cue phrases (at most 200 code points, and, with
+    ``cue_gate``, starting with a row of ``cue_starts`` or holding ``needles[0]``, "/"),
+    dates (at most 80, with a digit or one of ``needles[2:]``, the "ago" words), tag lists (at
+    most 15 words, no stop word, two ``needles[1]``, ",", no period at the end) and menus
+    (``menu_scan``'s ``maybe_menu``)."""
+    counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
+    separator, maybe_menu = menu_scan(codes, flags, starts, ends, counts, section_keys)
+    starting, held = piece_gates(codes, starts, ends, cue_starts, needles)
+    p = len(starts)
+    facts = np.zeros((5, p), dtype=np.int64)
+    facts[FACT_REPEATED] = piece_repeats(codes, starts, ends)
+    checks = np.zeros(p, dtype=np.uint8)
+    for k in range(p):
+        facts[FACT_CUE, k] = NO_CUE
+        size = counts[k, COL_CHARS]
+        ago = 0
+        for r in range(2, len(needles)):
+            ago += held[k, r]
+        if size <= 200 and (not cue_gate or starting[k] or held[k, 0] > 0):
+            checks[k] |= CHECK_CUE
+        if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):
+            checks[k] |= CHECK_DATE
+        if counts[k, COL_WORDS] <= 15 and counts[k, COL_STOPS] == 0 and held[k, 1] >= 2:
+            if counts[k, COL_END] != END_PERIOD:
+                checks[k] |= CHECK_TAG_ITEMS
+        if maybe_menu[k]:
+            checks[k] |= CHECK_MENU_WORDS
+    return counts, separator, facts, checks
+
+
 @kernel("u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "i8[:, ::1]")
 def piece_gates(codes, starts, ends, prefixes, needles):
     """Per piece: whether its text starts with one of the rows of ``prefixes``, and how many
@@ -1075,6 +1135,17 @@ def starting_with(codes, starts, ends, prefixes):
                 out[k] = True
                 break
     return out
+
+
+@njit(cache=True, nogil=True)
+def _any_at(codes, i, e, rows):
+    """Some row of ``rows`` occurs at ``codes[i]``, before ``e``."""
+    if i >= e:
+        return False
+    for r in range(len(rows)):
+        if rows[r, 0] == codes[i] and _at(codes, i, e, rows[r]):
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -1224,6 +1295,34 @@ def decide_and_merge(f, starts, ends, zone, category, confidence, p, is_content,
         out_score[m] = total / weight
     m += 1
     return out_start[:m], out_end[:m], out_category[:m], out_score[:m]
+
+
+@kernel(
+    "i8[:, ::1]", "i8[:, ::1]", "i8[::1]", "i8[::1]", "u1[::1]", "i8[::1]", "i8[::1]", "u1[::1]", "b1",
+    "f8[::1]", "f8", "f8[::1]", "f8[::1]", "f8", "f8[::1]", "i8[::1]", "f8[::1]",
+)  # fmt: skip
+def label_spans(
+    counts, facts, lines, glued, separator, starts, ends, is_content, relabel,
+    weights, bias, category_weights, zone_weights, threshold, log_chars, line_repeats, repeat_values,
+):  # fmt: skip
+    """``rules``, ``Features.p_content``, then (``relabel``) the classifier's features, logits
+    and probabilities, then ``decide_and_merge``: the spans, in one call. ``line_repeats``:
+    the corpus repeats of each line (empty: none known), ``repeat_values[r]`` the classifier's
+    feature for ``r`` (the last one for ``r`` beyond)."""
+    f, zones, categories, confidences, z = rules(counts, facts, lines, glued, separator)
+    p = logistic(z, False)
+    if relabel:
+        corpus_repeats = np.zeros(len(starts), dtype=np.float64)
+        if len(line_repeats):
+            cap = len(repeat_values) - 1
+            for k in range(len(starts)):
+                corpus_repeats[k] = repeat_values[min(line_repeats[lines[k]], cap)]
+        x = dense_features(f, categories, confidences, p, log_chars, is_content, corpus_repeats)
+        logits = classifier_logits(x, zones, categories, weights, bias, category_weights, zone_weights)
+        p = logistic(logits, True)
+    return decide_and_merge(
+        f, starts, ends, zones, categories, confidences, p, is_content, threshold, relabel
+    )
 
 
 if __name__ == "__main__":  # python -m corpus._kernels [TARGET]: (re)build corpus._kernels_aot

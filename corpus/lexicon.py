@@ -257,25 +257,19 @@ CUES: dict[str, tuple[str, ...]] = {
 }
 
 # Cues that may appear mid-line after a sentence end and start a glued boilerplate piece.
-INLINE_CUE = re.compile(
-    r"[।.!?]\s*("
-    + "|".join(
-        re.escape(p)
-        for p in (
-            "আরও পড়ুন",
-            "আরো পড়ুন",
-            "এছাড়াও পড়ুন",
-            "और पढ़ें",
-            "ये भी पढ़ें",
-            "यह भी पढ़ें",
-            "Also Read",
-            "Advertisement",
-            "বিজ্ঞাপন",
-            "विज्ञापन",
-        )
-    )
-    + ")"
+INLINE_CUE_PHRASES: tuple[str, ...] = (
+    "আরও পড়ুন",
+    "আরো পড়ুন",
+    "এছাড়াও পড়ুন",
+    "और पढ़ें",
+    "ये भी पढ़ें",
+    "यह भी पढ़ें",
+    "Also Read",
+    "Advertisement",
+    "বিজ্ঞাপন",
+    "विज्ञापन",
 )
+INLINE_CUE = re.compile(r"[।.!?]\s*(" + "|".join(map(re.escape, INLINE_CUE_PHRASES)) + ")")
 
 # An agency tag in parentheses inside a dateline that opens a paragraph ("ঢাকা, ১০ নভেম্বর (বাসস) :
 # …", "नई दिल्ली (एजेंसी)। …"): the tag is attribution, the dateline and the rest are body.

@@ -378,16 +378,15 @@ def prelabel_document(doc: Document, corpus: LineStats | None = None) -> Documen
 # --- Fast path ------------------------------------------------------------------------------
 #
 # ``prelabel_with`` runs the three passes, the classifier and the merge on arrays, one row per
-# piece, in compiled kernels (``corpus._kernels``): character counts, sentence ends, tokens,
-# stop words (tokens of up to 7 code points matched as packed integers, longer ones as
-# strings) and how each piece ends come from one loop over the character flags
-# (``piece_counts`` on ``corpus.segment.char_flags``), menus and separators from another
-# (``menu_scan``); what needs a regex stays in Python: one combined regex for the cue phrases
-# (same order of categories) where a piece starts with a phrase's literal start, dates form by
-# form, the text tests of tag lists and menus only for the pieces the kernels let through.
-# Categories are ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices. ``rules`` then gives
-# zones, categories and the logit of ``p_content``, ``dense_features`` and
-# ``classifier_logits`` the classifier's, ``decide_and_merge`` the spans; the logistic is
+# piece, in two calls of compiled kernels (``corpus._kernels``). ``piece_scan``: character
+# counts, sentence ends, tokens, stop words (tokens of up to 7 code points matched as packed
+# integers, longer ones as strings), how each piece ends, menus and separators, repeated
+# pieces, and which text tests can say yes for which piece. What needs a regex stays in
+# Python, only for those pieces: one combined regex for the cue phrases (same order of
+# categories) where a piece starts with a phrase's literal start, dates form by form, the
+# text tests of tag lists and menus. ``label_spans``: ``rules`` (zones, categories, the logit
+# of ``p_content``), the classifier's features, logits and probabilities, and the merge into
+# spans. Categories are ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices; the logistic is
 # Python's (libm's ``exp``, as the reference). ``FAST = False`` runs the reference code.
 
 FAST = True
@@ -515,6 +514,8 @@ class _Tables:
         # whitespace may match any: pieces never do), "/" (desk codes), "," (tag lists), _AGO_WORDS
         self.cue_starts = code_rows(sorted({s for group in (_CUE_STARTS or {}).values() for s in group}))
         self.needles = code_rows(["/", ",", *_AGO_WORDS])
+        self.no_repeats = np.zeros(0, dtype=np.int64)
+        self.no_weights = (np.zeros(0), 0.0, np.zeros(0), np.zeros(0))  # (rules alone)
 
     def log_chars_upto(self, longest: int):
         if len(self.log_chars) <= longest:
@@ -525,47 +526,47 @@ class _Tables:
 _tables: _Tables | None = None
 
 
+def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
+    """``(counts, separator, facts)`` of the pieces (``corpus._kernels.piece_scan``), with the
+    cue, date, tag-list and menu facts of Python's text tests filled in where the kernel
+    says they can be true (the others would give None/False at once): ``rule_pass``'s facts."""
+    global _tables
+    if _tables is None:
+        _tables = _Tables()
+    K = _tables.kernels
+    codes, flags = char_flags(text)
+    stop_table = _stop_table(lang)
+    code_possible = any(marker in text for marker in _CODE_MARKERS)
+    cue_gate = not code_possible and _CUE_STARTS is not None
+    counts, separator, facts, checks = K.piece_scan(
+        codes, flags, starts, ends, *stop_table[:4], bool(STOP_WORDS.get(lang)), stop_table.long_words,
+        _tables.section_keys, _tables.cue_starts, _tables.needles, cue_gate,
+    )  # fmt: skip
+    chosen = checks.nonzero()[0]
+    columns = (chosen, checks[chosen], starts[chosen], ends[chosen], counts[chosen, K.COL_DIGIT])
+    for k, check, start, end, digits in zip(*(column.tolist() for column in columns)):
+        piece = text[start:end]
+        if check & K.CHECK_CUE:
+            category = _cue_fast(piece, code_possible)
+            if category is not None:
+                facts[K.FACT_CUE, k] = _CUE_CODE[category]
+        if check & K.CHECK_DATE:
+            facts[K.FACT_DATE, k] = _date_fast(piece, digits > 0)
+        if check & K.CHECK_TAG_ITEMS:
+            facts[K.FACT_TAG_ITEMS, k] = _tag_items(piece)
+        if check & K.CHECK_MENU_WORDS:
+            facts[K.FACT_MENU_WORDS, k] = _menu_words(piece)
+    return counts, separator, facts
+
+
 def _fast_rules(text: str, lang: str, starts, ends, lines, glued) -> tuple:
     """``rule_pass`` of the pieces (``segment_arrays``, at least one) in arrays:
     ``(features, zones, categories, confidences, p_content)``, the features a table with
     ``Features``' fields as columns (``corpus._kernels.FEATURES``)."""
-    global _tables
-    if _tables is None:
-        _tables = _Tables()
-    np, K = _tables.np, _tables.kernels
-    codes, flags = char_flags(text)
-    counts = _piece_counts(codes, flags, starts, ends, lang)
-    separator, maybe_menu = K.menu_scan(codes, flags, starts, ends, counts, _tables.section_keys)
-    n = len(starts)
-    facts = np.zeros((5, n), dtype=np.int64)  # K.FACT_* rows
-    facts[K.FACT_CUE] = K.NO_CUE
-    facts[K.FACT_REPEATED] = K.piece_repeats(codes, starts, ends)
-    # Python's regexes and text tests run only on the pieces they can say yes to (the others
-    # would give None/False at once): the same facts as ``rule_pass``.
-    sizes = counts[:, K.COL_CHARS]
-    starting, held = K.piece_gates(codes, starts, ends, _tables.cue_starts, _tables.needles)
-    slashes, commas, ago = held[:, 0], held[:, 1], held[:, 2:].sum(axis=1)
-    code_possible = any(marker in text for marker in _CODE_MARKERS)
-    may_cue = sizes <= 200
-    if not code_possible and _CUE_STARTS is not None:
-        may_cue &= starting | (slashes > 0)
-    may_date = (sizes <= 80) & ((counts[:, K.COL_DIGIT] > 0) | (ago > 0))
-    may_tag = (counts[:, K.COL_WORDS] <= 15) & (counts[:, K.COL_STOPS] == 0) & (commas >= 2)
-    may_tag &= counts[:, K.COL_END] != K.END_PERIOD
-    digits = counts[:, K.COL_DIGIT].tolist()
-    for k in may_cue.nonzero()[0].tolist():
-        category = _cue_fast(text[starts[k] : ends[k]], code_possible)
-        if category is not None:
-            facts[K.FACT_CUE, k] = _CUE_CODE[category]
-    for k in may_date.nonzero()[0].tolist():
-        facts[K.FACT_DATE, k] = _date_fast(text[starts[k] : ends[k]], digits[k] > 0)
-    for k in may_tag.nonzero()[0].tolist():
-        facts[K.FACT_TAG_ITEMS, k] = _tag_items(text[starts[k] : ends[k]])
-    for k in maybe_menu.nonzero()[0].tolist():
-        facts[K.FACT_MENU_WORDS, k] = _menu_words(text[starts[k] : ends[k]])
+    counts, separator, facts = _piece_facts(text, lang, starts, ends)
+    K = _tables.kernels
     f, zones, categories, confidences, z = K.rules(counts, facts, lines, glued, separator)
-    p_content = K.logistic(z, False)  # Features.p_content
-    return f, zones, categories, confidences, p_content
+    return f, zones, categories, confidences, K.logistic(z, False)  # Features.p_content
 
 
 def _rule_pass_fast(text: str, lang: str, pieces: list[Piece], corpus_repeats: list[int]) -> RulePass:
@@ -607,24 +608,20 @@ def _prelabel_fast(
     starts, ends, lines, glued = segment_arrays(text)
     if not len(starts):
         return []
-    f, zones, categories, confidences, p = _fast_rules(text, lang, starts, ends, lines, glued)
-    K, is_content, np = _tables.kernels, _tables.is_content, _tables.np
-    threshold = 0.0
+    counts, separator, facts = _piece_facts(text, lang, starts, ends)
+    tables, np = _tables, _tables.np
     if classifier is not None:
         weights, bias, category_weights, zone_weights = classifier.weight_arrays
-        log_chars = _tables.log_chars_upto(int((ends - starts).max()))
-        if line_repeats:
-            of_line = np.asarray(line_repeats, dtype=np.int64)
-            corpus_repeats = _tables.repeat_values[np.minimum(of_line[lines], REPEATS_CAP)]
-        else:
-            corpus_repeats = np.zeros(len(starts))
-        x = K.dense_features(f, categories, confidences, p, log_chars, is_content, corpus_repeats)
-        z = K.classifier_logits(x, zones, categories, weights, bias, category_weights, zone_weights)
-        p = K.logistic(z, True)  # classifier._logistic
+        log_chars = tables.log_chars_upto(int((ends - starts).max()))
+        repeats = np.asarray(line_repeats, dtype=np.int64) if line_repeats else tables.no_repeats
         threshold = classifier.threshold
-    spans = K.decide_and_merge(
-        f, starts, ends, zones, categories, confidences, p, is_content, threshold, classifier is not None
-    )
+    else:
+        weights, bias, category_weights, zone_weights = tables.no_weights
+        log_chars, repeats, threshold = tables.log_chars, tables.no_repeats, 0.0
+    spans = tables.kernels.label_spans(
+        counts, facts, lines, glued, separator, starts, ends, tables.is_content, classifier is not None,
+        weights, bias, category_weights, zone_weights, threshold, log_chars, repeats, tables.repeat_values,
+    )  # fmt: skip
     return [
         Span(a, b, CATEGORY_NAMES[c], round(score, 4))
         for a, b, c, score in zip(*(column.tolist() for column in spans))

@@ -146,11 +146,10 @@ def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | No
 # compiled pass over the code points (``corpus._kernels.lines_scan``) finds the lines and
 # their trimmed bounds, the lines where the character-level rules may cut, the words of the
 # vocabulary and the long words whose ends are words too (the only ones ``_splits`` can
-# split; those it does split are the only words the compound rule then looks at). The cue
-# rule runs as a regex over the whole text, with whitespace kept within a line, so every
-# match of it inside a line is a match there too (a match spanning two lines only adds a
-# candidate); the byline and dateline-agency rules, anchored at line starts, are matched
-# line by line.
+# split; those it does split are the only words the compound rule then looks at). The
+# byline, in-line cue and dateline-agency rules start with literal text (a byline's first
+# words, a cue phrase after a sentence end, an agency's "(name)"), which the same pass looks
+# for, so their regexes only run on lines that hold it.
 # The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
 # counts of words >= 10 and the presence of halves >= 5), so only those are counted, and
 # only in documents where some long word's ends are words too.
@@ -159,18 +158,22 @@ FAST = True
 assert r"(\((?:" in lexicon.DATELINE_AGENCY.pattern  # an agency tag is in parentheses
 assert lexicon.BYLINE_PREFIX.pattern.startswith(r"^\s*")  # a byline starts a line's text with one of:
 _BYLINE_STARTS = tuple(lexicon.literal_starts(lexicon.BYLINE_PREFIX.pattern.removeprefix(r"^\s*")))
+assert lexicon.INLINE_CUE.pattern.startswith(r"[।.!?]\s*(")  # a terminator, whitespace, a phrase
 _WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
-_IN_LINE_CUE = re.compile(  # lexicon.INLINE_CUE, its whitespace kept within a line, anchors per line
-    lexicon.INLINE_CUE.pattern.replace(r"\s*", r"[^\S\n]*", 1), lexicon.INLINE_CUE.flags | re.MULTILINE
-)
+_scan_rows: tuple | None = None
 
 
 def _lines_scan(text: str):
-    """``corpus._kernels.lines_scan`` of ``text``."""
+    """``corpus._kernels.lines_scan`` of ``text``, with the byline starts, in-line cue phrases
+    and ``(agency)`` tags as its tables of rows."""
+    global _scan_rows
     from corpus import _kernels
 
+    if _scan_rows is None:
+        agencies = [f"({name})" for name in lexicon.AGENCY_NAMES]
+        _scan_rows = tuple(map(code_rows, (list(_BYLINE_STARTS), list(lexicon.INLINE_CUE_PHRASES), agencies)))
     codes, flags = char_flags(text)
-    return _kernels.lines_scan(codes, flags, _MIN_HALF)
+    return _kernels.lines_scan(codes, flags, _MIN_HALF, *_scan_rows)
 
 
 def segment_bounds(text: str) -> list[tuple[int, int, int, bool]]:
@@ -183,32 +186,10 @@ def segment_arrays(text: str):
     """``segment_bounds`` as four int64 arrays: starts, ends, line numbers and glued (0/1)."""
     import numpy as np
 
-    from corpus import _kernels
-
-    codes, flags = char_flags(text)
-    table, line_rules, runs, maybe = _kernels.lines_scan(codes, flags, _MIN_HALF)
+    table, line_rules, runs, maybe = _lines_scan(text)
     rules = line_rules.astype(np.int64)
     offsets, firsts, ends = table[:, 0], table[:, 1], table[:, 2]
     starts = offsets.tolist()
-    last = len(starts) - 1
-    pos = 0
-    while (match := _IN_LINE_CUE.search(text, pos)) is not None:
-        number = bisect_right(starts, match.start()) - 1
-        rules[number] |= CUT_CUE
-        if number >= last:
-            break
-        pos = starts[number + 1]
-    # (cheap tests first: a byline's first word where the line's text starts, an agency's "(")
-    to_end = np.full(len(firsts), len(codes), dtype=np.int64)  # (str.startswith reads past the line)
-    byline_start = _kernels.starting_with(codes, firsts, to_end, _byline_rows())
-    for number in byline_start.nonzero()[0].tolist():  # text.startswith(_BYLINE_STARTS, first)
-        if lexicon.BYLINE_PREFIX.match(_line(text, starts, number)):
-            rules[number] |= CUT_BYLINE
-    parens = np.flatnonzero(codes == 0x28)
-    if len(parens):
-        for number in np.unique(np.searchsorted(offsets, parens, side="right") - 1).tolist():
-            if lexicon.DATELINE_AGENCY.match(_line(text, starts, number)):
-                rules[number] |= CUT_AGENCY
     vocabulary: Counter[str] = Counter()
     compounds: set[str] = set()
     if len(maybe):  # some word may be two: the vocabulary decides (else the compound rule cuts nothing)
@@ -251,17 +232,6 @@ def segment_arrays(text: str):
         np.concatenate([numbers, np.array(cut_lines, dtype=np.int64)])[order],
         glued[order],
     )
-
-
-_byline_table = None
-
-
-def _byline_rows():
-    """``_BYLINE_STARTS`` as ``code_rows`` (``_kernels.starting_with``)."""
-    global _byline_table
-    if _byline_table is None:
-        _byline_table = code_rows(list(_BYLINE_STARTS))
-    return _byline_table
 
 
 def code_rows(texts: list[str]):
