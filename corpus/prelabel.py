@@ -33,6 +33,7 @@ import re
 from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 from corpus import segment as _segment
@@ -391,7 +392,6 @@ def prelabel_document(doc: Document, corpus: LineStats | None = None) -> Documen
 
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
-_CUE_ALL = re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
 _AGO_WORDS = ("আগে", "पहले", "ago")  # the last form of _DATE needs one of them
 _DATE_BY_DIGIT = re.compile("|".join(_DATE_FORMS[i] for i in (0, 2, 3)))
 _DATE_BY_MONTH = re.compile(_DATE_FORMS[1])
@@ -457,17 +457,65 @@ def _cue_starts() -> dict[str, tuple[str, ...]] | None:
 _CUE_STARTS = _cue_starts()
 
 
+class _CuePhrase(NamedTuple):
+    order: int  # position in ``_CUE_ALL``'s alternatives
+    category: str
+    starts: tuple[str, ...]  # its literal starts under one key of ``_CUE_PHRASES``
+    pattern: str | None  # None: the phrase is its literal start (no regex needed)
+
+
+def _cue_phrases() -> dict[str, list[_CuePhrase]]:
+    """The cue phrases by the first two characters of their literal starts (the first one
+    for a start of one character), in ``_CUE_ALL``'s order (categories in ``_CUE_ORDER``,
+    phrases in ``CUES`` order)."""
+    by_key: dict[str, list[_CuePhrase]] = {}
+    phrases = [(category, phrase) for category in _CUE_ORDER for phrase in CUES[category]]
+    for order, (category, phrase) in enumerate(phrases):
+        starts = literal_starts(phrase)
+        literal = starts == [phrase] and re.escape(phrase) == phrase.replace(" ", r"\ ")
+        for key in dict.fromkeys(start[:2] for start in starts):
+            mine = tuple(start for start in starts if start[:2] == key)
+            by_key.setdefault(key, []).append(_CuePhrase(order, category, mine, None if literal else phrase))
+    return by_key
+
+
+_CUE_PHRASES = _cue_phrases()
+
+
+@cache
+def _phrase_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{pattern})")
+
+
+@cache
+def _cue_all() -> re.Pattern[str]:
+    """All cue phrases in one regex, a named group per category (only for texts that start
+    with whitespace, or when a phrase has no literal start)."""
+    return re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
+
+
 def _cue_fast(text: str, code_possible: bool) -> str | None:
+    """``_cue(text)``. A phrase can only match where the text (after whitespace, which pieces
+    do not start with) starts with one of its literal starts, so only those phrases are tried,
+    in order: the first that matches is the one ``_CUE_ALL`` would find; a phrase that is
+    plain text needs no regex."""
     if len(text) > 200:
         return None
     if "/" in text and _DESK_CODE.match(text):
         return "attribution"
-    # a phrase can only match where the text (after whitespace, which pieces do not start
-    # with) starts with its literal start: skip the combined regex for every other piece
-    if _CUE_STARTS is None or text[:1].isspace() or text.startswith(_CUE_STARTS.get(text[:1], ())):
-        match = _CUE_ALL.match(text)
+    if _CUE_STARTS is None or text[:1].isspace():
+        match = _cue_all().match(text)
         if match is not None:
             return match.lastgroup  # (the category's group encloses its whole alternative)
+    else:
+        candidates = _CUE_PHRASES.get(text[:2], ())
+        if text[:1] in _CUE_PHRASES:  # phrases with a one-character literal start
+            candidates = sorted([*candidates, *_CUE_PHRASES[text[:1]]])
+        for phrase in candidates:
+            if text.startswith(phrase.starts) and (
+                phrase.pattern is None or _phrase_regex(phrase.pattern).match(text)
+            ):
+                return phrase.category
     if code_possible and _CODE.search(text):
         return "other"
     return None
