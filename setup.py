@@ -4,6 +4,7 @@ Everything else is in pyproject.toml. The extension ``corpus._kernels_aot`` is o
 when it cannot be built, the kernels run under numba's JIT instead (slower start-up).
 """
 
+import compileall
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,9 @@ class BuildKernels(build_ext):
             build_compiled_module(Path(self.get_ext_fullpath(ext.name)).resolve())
         except Exception as error:  # noqa: BLE001 — optional: the JIT path still works
             print(f"warning: corpus._kernels_aot not built ({error}); kernels will use numba's JIT")
+        # Bytecode now, as pip writes it for a regular install: an editable install would
+        # otherwise compile every module at each start where PYTHONDONTWRITEBYTECODE is set.
+        compileall.compile_dir(Path(__file__).resolve().parent / "corpus", quiet=1)
 
 
 setup(

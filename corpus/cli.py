@@ -18,6 +18,10 @@ from corpus.ingest import Problem
 from corpus.labels import CATEGORIES, LABELS
 from corpus.staging import staging_path
 
+# One BLAS thread: no command needs more, and OpenBLAS's idle threads spin on a core at
+# start-up. Set before anything loads numpy (nothing above does); an explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 app = typer.Typer(
     name="corpus",
     help=(
