@@ -103,15 +103,18 @@ def make_document(
     url: str | None = None,
     source: str | None = None,
     published: str | None = None,
+    text_sha256: str | None = None,
 ) -> Document:
-    """Attach hashes and language; raises ``LanguageError`` when the language is unusable."""
+    """Attach hashes and language; raises ``LanguageError`` when the language is unusable.
+
+    ``text_sha256``: the text's hash when the reader already knows it (else computed)."""
     lang, prob = detect_language(text)
     return Document(
         doc_id=doc_id,
         text=text,
         source_file=source_file,
         raw_sha256=raw_sha256,
-        text_sha256=sha256_hex(text),
+        text_sha256=text_sha256 or sha256_hex(text),
         lang=lang,
         lang_prob=prob,
         url=url,
@@ -130,7 +133,8 @@ def input_files(path: Path) -> list[Path]:
 
 
 def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict | Problem]:
-    """Yield raw ``{"doc_id", "text", "raw_sha256", ...}`` records without language detection.
+    """Yield raw ``{"doc_id", "text", "raw_sha256", ...}`` records without language detection
+    (``"text_sha256"`` too where the text is the raw one, else None).
 
     ``display_root`` shortens the file names used in records and messages.
     """
@@ -157,7 +161,7 @@ def read_documents(
             yield record
             continue
         origin = record.pop("origin")
-        text_hash = sha256_hex(record["text"]) if dedupe else ""
+        text_hash = (record.get("text_sha256") or sha256_hex(record["text"])) if dedupe else ""
         if dedupe and text_hash in seen:
             yield Problem(origin, f"duplicate of {seen[text_hash]} (same normalised text); kept once")
             continue
@@ -249,11 +253,13 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
                 continue
             raw_id = record.get("id", record.get("doc_id"))
             doc_id = str(raw_id) if raw_id not in (None, "") else f"{file.stem}-{lineno:07d}"
+            raw_sha256 = _sha256_of_encoded(record["text"], raw)
             yield {
                 "origin": origin,
                 "doc_id": doc_id,
                 "text": text,
-                "raw_sha256": _sha256_of_encoded(record["text"], raw),
+                "raw_sha256": raw_sha256,
+                "text_sha256": raw_sha256 if text == record["text"] else None,  # (hashed once)
                 "source_file": shown,
                 **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
             }

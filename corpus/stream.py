@@ -185,7 +185,7 @@ def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list
     chars = 0
     for record in read_records(path, _display_root(path)):
         if not isinstance(record, Problem):
-            sample.add(record["text"])
+            sample.add(record["text"], record.get("text_sha256"))
             chars += len(record["text"])
         if kept is not None and chars <= keep_chars:
             kept.append(record)
