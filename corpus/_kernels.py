@@ -159,6 +159,7 @@ def build_compiled_module(target: Path) -> Path:
 # flag bits of corpus.segment.char_flags
 ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN
 TOKSTART, STRIP, SENT, DOT = _segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT
+WORD = _segment.F_WORD
 # characters ``str.rstrip`` removes before the end-of-piece test: " ' ” ’ » ) ]
 _CLOSERS = np.array([0x22, 0x27, 0x201D, 0x2019, 0xBB, 0x29, 0x5D], dtype=np.int64)
 N_COLUMNS = 9
@@ -507,7 +508,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
       the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``; the
       byline rule a line whose text starts with a row of ``bylines``; the in-line cue rule
       ``[।.!?]``, then whitespace within the line, then a row of ``cues``; the agency rule a
-      line holding a row of ``agencies``, ``(name)``: rows are code points padded with -1);
+      line holding a row of ``agencies``, ``(name)``: rows are code points padded with -1,
+      sorted by first code point);
     * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
       (the ``_WORD5`` matches), in order;
     * ``maybe``: indices into ``runs`` of words of ``2 * min_half``+ code points that have a
@@ -1059,26 +1061,26 @@ def piece_repeats(codes, starts, ends):
     return out
 
 
-CHECK_CUE, CHECK_DATE, CHECK_TAG_ITEMS, CHECK_MENU_WORDS = 1, 2, 4, 8
+CHECK_CUE, CHECK_TAG_ITEMS, CHECK_MENU_WORDS = 1, 2, 4
 
 
 @kernel(
     "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
-    "i8[:, ::1]", "i8[:, ::1]", "b1",
+    "i8[:, ::1]", "i8[:, ::1]", "b1", "i8[:, ::1]", "i8[:, ::1]",
 )  # fmt: skip
 def piece_scan(
     codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, section_keys,
-    cue_starts, needles, cue_gate,
+    cue_starts, needles, cue_gate, months, agos,
 ):  # fmt: skip
     """Everything the rules need from the characters of each piece, in one call:
     ``(counts, separator, facts, checks)``. ``counts`` as ``piece_counts``; ``separator``
-    as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated`` filled in and no cue yet;
-    ``checks`` the bits ``CHECK_*`` of the text tests Python still has to run on a piece,
-    set only where they can say yes: cue phrases (at most 200 code points, and, with
-    ``cue_gate``, starting with a row of ``cue_starts`` or holding ``needles[0]``, "/"),
-    dates (at most 80, with a digit or one of ``needles[2:]``, the "ago" words), tag lists (at
-    most 15 words, no stop word, two ``needles[1]``, ",", no period at the end) and menus
-    (``menu_scan``'s ``maybe_menu``)."""
+    as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated`` and ``date`` filled in
+    (``date_in``, on pieces of at most 80 code points with a digit or one of ``needles[2:]``,
+    the "ago" words) and no cue yet; ``checks`` the bits ``CHECK_*`` of the text tests Python
+    still has to run on a piece, set only where they can say yes: cue phrases (at most 200
+    code points, and, with ``cue_gate``, starting with a row of ``cue_starts`` or holding
+    ``needles[0]``, "/"), tag lists (at most 15 words, no stop word, two ``needles[1]``,
+    ",", no period at the end) and menus (``menu_scan``'s ``maybe_menu``)."""
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
     separator, maybe_menu = menu_scan(codes, flags, starts, ends, counts, section_keys)
     starting, held = piece_gates(codes, starts, ends, cue_starts, needles)
@@ -1092,10 +1094,10 @@ def piece_scan(
         ago = 0
         for r in range(2, len(needles)):
             ago += held[k, r]
+        if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):  # (what a date needs)
+            facts[FACT_DATE, k] = date_in(codes, flags, starts[k], ends[k], months, agos)
         if size <= 200 and (not cue_gate or starting[k] or held[k, 0] > 0):
             checks[k] |= CHECK_CUE
-        if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):
-            checks[k] |= CHECK_DATE
         if counts[k, COL_WORDS] <= 15 and counts[k, COL_STOPS] == 0 and held[k, 1] >= 2:
             if counts[k, COL_END] != END_PERIOD:
                 checks[k] |= CHECK_TAG_ITEMS
@@ -1104,47 +1106,129 @@ def piece_scan(
     return counts, separator, facts, checks
 
 
+@njit(cache=True, nogil=True)
+def _date_digit(c):
+    """``prelabel._DIGITS``: [০-৯0-9०-९]."""
+    return 0x30 <= c <= 0x39 or 0x09E6 <= c <= 0x09EF or 0x0966 <= c <= 0x096F
+
+
+@njit(cache=True, nogil=True)
+def _digits_at(codes, i, e):
+    """How many ``_DIGITS`` run from ``codes[i]`` (before ``e``)."""
+    j = i
+    while j < e and _date_digit(codes[j]):
+        j += 1
+    return j - i
+
+
+@njit(cache=True, nogil=True)
+def date_in(codes, flags, s, e, months, agos):
+    """``bool(prelabel._DATE.search(text))`` for ``text = codes[s:e]``, form by form, at every
+    position (``months``, ``agos``: rows of month names and "<unit> <ago word>" phrases,
+    sorted by first code point). A run of digits a form reads with a bounded count must end
+    where the form's next part (a separator, whitespace, a month name) starts, so each form
+    is tried with the whole rest of the run from a position; ``\\w*`` and ``\\s`` stop at the
+    first character outside them (flags ``WORD``, ``SPACE``), as no backtracking helps there."""
+    for i in range(s, e):
+        if _any_at(codes, i, e, agos):  # (?:unit) word
+            return True
+        r = _digits_at(codes, i, e)
+        if r:
+            j = i + r
+            if r <= 2:
+                k = j  # D{1,2}\s*(?:MONTHS)
+                while k < e and flags[k] & SPACE:
+                    k += 1
+                if _any_at(codes, k, e, months):
+                    return True
+                if j < e and codes[j] == 0x3A and _digits_at(codes, j + 1, e) >= 2:  # D{1,2}:D{2}
+                    return True
+            if r <= 4 and j < e and (codes[j] == 0x2F or codes[j] == 0x2D):  # D{1,4}[/-]D{1,2}[/-]D{2,4}
+                m = _digits_at(codes, j + 1, e)
+                k = j + 1 + m
+                if 1 <= m <= 2 and k < e and (codes[k] == 0x2F or codes[k] == 0x2D):
+                    if _digits_at(codes, k + 1, e) >= 2:
+                        return True
+            continue
+        # (?:MONTHS)\w*\s+D{1,2}, with every month name that starts here
+        c = np.int64(codes[i])
+        lo = 0
+        hi = len(months)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if months[mid, 0] < c:
+                lo = mid + 1
+            else:
+                hi = mid
+        while lo < len(months) and months[lo, 0] == c:
+            row = months[lo]
+            lo += 1
+            if not _at(codes, i, e, row):
+                continue
+            k = i
+            for x in row:
+                if x >= 0:
+                    k += 1
+            while k < e and flags[k] & WORD:
+                k += 1
+            spaces = k
+            while k < e and flags[k] & SPACE:
+                k += 1
+            if k > spaces and k < e and _date_digit(codes[k]):
+                return True
+    return False
+
+
 @kernel("u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "i8[:, ::1]")
 def piece_gates(codes, starts, ends, prefixes, needles):
     """Per piece: whether its text starts with one of the rows of ``prefixes``, and how many
-    times each row of ``needles`` occurs inside it (rows: code points padded with -1)."""
+    times each row of ``needles`` occurs inside it (rows: code points padded with -1;
+    ``prefixes`` sorted by first code point)."""
     p = len(starts)
     starting = starting_with(codes, starts, ends, prefixes)
     held = np.zeros((p, len(needles)), dtype=np.int64)
+    heads = np.zeros(1024, dtype=np.uint8)  # a needle may start at c only if heads[c % 1024]
+    for r in range(len(needles)):
+        heads[needles[r, 0] & 1023] = 1
     for k in range(p):
         a = starts[k]
         e = ends[k]
         for i in range(a, e):
-            for r in range(len(needles)):
-                if codes[i] == needles[r, 0] and _at(codes, i, e, needles[r]):
-                    held[k, r] += 1
+            if heads[codes[i] & 1023]:
+                for r in range(len(needles)):
+                    if codes[i] == needles[r, 0] and _at(codes, i, e, needles[r]):
+                        held[k, r] += 1
     return starting, held
 
 
 @kernel("u4[::1]", "i8[:]", "i8[::1]", "i8[:, ::1]")
 def starting_with(codes, starts, ends, prefixes):
     """Per ``k``: ``codes[starts[k]:ends[k]]`` starts with a row of ``prefixes`` (code points
-    padded with -1)."""
+    padded with -1, sorted by first code point)."""
     out = np.zeros(len(starts), dtype=np.bool_)
     for k in range(len(starts)):
-        a = starts[k]
-        if a >= ends[k]:
-            continue
-        for r in range(len(prefixes)):
-            if prefixes[r, 0] == codes[a] and _at(codes, a, ends[k], prefixes[r]):
-                out[k] = True
-                break
+        out[k] = _any_at(codes, starts[k], ends[k], prefixes)
     return out
 
 
 @njit(cache=True, nogil=True)
 def _any_at(codes, i, e, rows):
-    """Some row of ``rows`` occurs at ``codes[i]``, before ``e``."""
+    """Some row of ``rows`` (sorted by first code point) occurs at ``codes[i]``, before ``e``."""
     if i >= e:
         return False
-    for r in range(len(rows)):
-        if rows[r, 0] == codes[i] and _at(codes, i, e, rows[r]):
+    c = np.int64(codes[i])
+    lo = 0
+    hi = len(rows)
+    while lo < hi:  # the first row starting with c or later
+        mid = (lo + hi) >> 1
+        if rows[mid, 0] < c:
+            lo = mid + 1
+        else:
+            hi = mid
+    while lo < len(rows) and rows[lo, 0] == c:
+        if _at(codes, i, e, rows[lo]):
             return True
+        lo += 1
     return False
 
 

@@ -82,18 +82,25 @@ _TOKEN = re.compile(rf"[{INDIC_LETTER}A-Za-z0-9০-৯०-९][^\s]*")
 _DESK_CODE = re.compile(rf"^[{INDIC_LETTER}A-Z]{{1,8}}(?:/[{INDIC_LETTER}A-Z]{{1,8}})+$")
 _MENU = re.compile(r"\S\s*(?:\||»|›|>|/|•)\s*\S")
 _CODE = re.compile(r"^\s*(?:[{<]|function\s*\(|var\s|window\.|document\.)|</?[a-z]+[ >]")
-_MONTHS = (
-    "জানুয়ারি|ফেব্রুয়ারি|মার্চ|এপ্রিল|মে|জুন|জুলাই|আগস্ট|সেপ্টেম্বর|অক্টোবর|নভেম্বর|ডিসেম্বর|"
-    "जनवरी|फरवरी|मार्च|अप्रैल|मई|जून|जुलाई|अगस्त|सितंबर|अक्टूबर|नवंबर|दिसंबर|"
-    "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+_MONTH_NAMES = (
+    *"জানুয়ারি ফেব্রুয়ারি মার্চ এপ্রিল মে জুন জুলাই আগস্ট সেপ্টেম্বর অক্টোবর নভেম্বর ডিসেম্বর".split(),
+    *"जनवरी फरवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर अक्टूबर नवंबर दिसंबर".split(),
+    *"Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
 )
+_MONTHS = "|".join(_MONTH_NAMES)
+_AGO = {  # "<unit> <word>": how long ago
+    "আগে": ("ঘণ্টা", "মিনিট", "দিন"),
+    "पहले": ("घंटे", "मिनट", "दिन"),
+    "ago": ("hour", "hours", "minute", "minutes", "day", "days"),
+}
+_AGO_PHRASES = tuple(f"{unit} {word}" for word, units in _AGO.items() for unit in units)
 _DIGITS = "[০-৯0-9०-९]"
 _DATE_FORMS = (
     rf"{_DIGITS}{{1,2}}\s*(?:{_MONTHS})",  # ১৩ অক্টোবর
     rf"(?:{_MONTHS})\w*\s+{_DIGITS}{{1,2}}",  # October 13
     rf"{_DIGITS}{{1,2}}:{_DIGITS}{{2}}",  # ২৩:২৫
     rf"{_DIGITS}{{1,4}}[/-]{_DIGITS}{{1,2}}[/-]{_DIGITS}{{2,4}}",  # 13/10/2025
-    r"(?:ঘণ্টা|মিনিট|দিন) আগে|(?:घंटे|मिनट|दिन) पहले|(?:hours?|minutes?|days?) ago",
+    "|".join(f"(?:{'|'.join(units)}) {word}" for word, units in _AGO.items()),  # ২ ঘণ্টা আগে
 )
 _DATE = re.compile(f"(?:{'|'.join(_DATE_FORMS)})")
 
@@ -392,11 +399,7 @@ def prelabel_document(doc: Document, corpus: LineStats | None = None) -> Documen
 
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
-_AGO_WORDS = ("আগে", "पहले", "ago")  # the last form of _DATE needs one of them
-_DATE_BY_DIGIT = re.compile("|".join(_DATE_FORMS[i] for i in (0, 2, 3)))
-_DATE_BY_MONTH = re.compile(_DATE_FORMS[1])
-_SPACE_DIGIT = re.compile(rf"\s{_DIGITS}")  # the month form has a number after whitespace
-_DATE_AGO = re.compile(_DATE_FORMS[4])
+assert _DIGITS == "[০-৯0-9०-९]"  # corpus._kernels._date_digit
 _CODE_MARKERS = ("{", "<", "function", "var", "window.", "document.")  # _CODE needs one of them
 _CUE_CODE = {c: CATEGORY_NAMES.index(c) for c in (*_CUE_ORDER, "other")}
 _fast_tables: dict = {}
@@ -521,18 +524,6 @@ def _cue_fast(text: str, code_possible: bool) -> str | None:
     return None
 
 
-def _date_fast(text: str, has_digit: bool) -> bool:
-    """``bool(_DATE.search(text))``, form by form: the forms with a number need a digit
-    (``has_digit``: ``text`` has a character that ``str.isdigit``), the month form one after
-    whitespace, the last form one of ``_AGO_WORDS``. Far fewer positions to try than the
-    combined regex."""
-    if has_digit and (
-        _DATE_BY_DIGIT.search(text) or (_SPACE_DIGIT.search(text) and _DATE_BY_MONTH.search(text))
-    ):
-        return True
-    return any(map(text.__contains__, _AGO_WORDS)) and _DATE_AGO.search(text) is not None
-
-
 class _Tables:
     """What the kernels need besides the document, built once: the section words' hashes
     (``corpus._kernels.word_key``), ``log1p(n) / 6`` for piece lengths ``n`` (grown on
@@ -559,9 +550,11 @@ class _Tables:
         self.log_chars = np.zeros(0)
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
         # what piece_gates looks for: the cue phrases' literal starts (a piece starting with
-        # whitespace may match any: pieces never do), "/" (desk codes), "," (tag lists), _AGO_WORDS
+        # whitespace may match any: pieces never do), "/" (desk codes), "," (tag lists), the
+        # words a date "ago" ends with
         self.cue_starts = code_rows(sorted({s for group in (_CUE_STARTS or {}).values() for s in group}))
-        self.needles = code_rows(["/", ",", *_AGO_WORDS])
+        self.needles = code_rows(["/", ",", *_AGO])
+        self.months, self.agos = code_rows(sorted(_MONTH_NAMES)), code_rows(sorted(_AGO_PHRASES))
         self.no_repeats = np.zeros(0, dtype=np.int64)
         self.no_weights = (np.zeros(0), 0.0, np.zeros(0), np.zeros(0))  # (rules alone)
 
@@ -588,18 +581,16 @@ def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
     cue_gate = not code_possible and _CUE_STARTS is not None
     counts, separator, facts, checks = K.piece_scan(
         codes, flags, starts, ends, *stop_table[:4], bool(STOP_WORDS.get(lang)), stop_table.long_words,
-        _tables.section_keys, _tables.cue_starts, _tables.needles, cue_gate,
+        _tables.section_keys, _tables.cue_starts, _tables.needles, cue_gate, _tables.months, _tables.agos,
     )  # fmt: skip
     chosen = checks.nonzero()[0]
-    columns = (chosen, checks[chosen], starts[chosen], ends[chosen], counts[chosen, K.COL_DIGIT])
-    for k, check, start, end, digits in zip(*(column.tolist() for column in columns)):
+    columns = (chosen, checks[chosen], starts[chosen], ends[chosen])
+    for k, check, start, end in zip(*(column.tolist() for column in columns)):
         piece = text[start:end]
         if check & K.CHECK_CUE:
             category = _cue_fast(piece, code_possible)
             if category is not None:
                 facts[K.FACT_CUE, k] = _CUE_CODE[category]
-        if check & K.CHECK_DATE:
-            facts[K.FACT_DATE, k] = _date_fast(piece, digits > 0)
         if check & K.CHECK_TAG_ITEMS:
             facts[K.FACT_TAG_ITEMS, k] = _tag_items(piece)
         if check & K.CHECK_MENU_WORDS:

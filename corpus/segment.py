@@ -171,7 +171,8 @@ def _lines_scan(text: str):
 
     if _scan_rows is None:
         agencies = [f"({name})" for name in lexicon.AGENCY_NAMES]
-        _scan_rows = tuple(map(code_rows, (list(_BYLINE_STARTS), list(lexicon.INLINE_CUE_PHRASES), agencies)))
+        tables = (_BYLINE_STARTS, lexicon.INLINE_CUE_PHRASES, agencies)
+        _scan_rows = tuple(code_rows(sorted(table)) for table in tables)  # (sorted: binary search)
     codes, flags = char_flags(text)
     return _kernels.lines_scan(codes, flags, _MIN_HALF, *_scan_rows)
 
@@ -285,6 +286,7 @@ F_SENT = 1 << 6  # ! ? । ॥
 F_DOT = 1 << 7  # .
 F_CONTROL = 1 << 9  # a control character that scraped text never has (ingest.check_text)
 F_NFC_UNSAFE = 1 << 10  # NFC may change it, or outside the blocks whose NFC behaviour is listed
+F_WORD = 1 << 11  # regex \w (str.isalnum, or "_")
 # NFC can only change a pair of "safe" neighbours through one of three roles: left role k
 # (bit 16 + k) followed by right role k (bit 19 + k). 0: composition (X + nukta, X + AA/AU
 # length mark); 1: a decomposable character followed by a mark; 2: two combining marks
@@ -310,6 +312,7 @@ class _CharTable:
         self.np = np
         self.flags = np.full(0x110000, _UNBUILT, dtype=np.uint32)
         self.token_start = re.compile(TOKEN_START)
+        self.word = re.compile(r"\w")
 
     def _flags_of(self, ch: str) -> int:
         cp = ord(ch)
@@ -330,6 +333,8 @@ class _CharTable:
             f |= F_SENT
         if ch == ".":
             f |= F_DOT
+        if self.word.match(ch):
+            f |= F_WORD
         if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS:
             f |= F_CONTROL
         listed = any(lo <= cp <= hi for lo, hi in _NFC_BLOCKS)
