@@ -171,9 +171,9 @@ def _in_unit_interval(values: list) -> bool:
 @cache
 def release_schemas() -> tuple:
     """The Arrow schemas (Hugging Face features in their metadata) of ``documents`` and ``spans``."""
-    from corpus.schema import hf_features
+    from corpus.schema import arrow_schema
 
-    return tuple(hf_features(table).arrow_schema for table in ("documents", "spans"))
+    return tuple(arrow_schema(table) for table in ("documents", "spans"))
 
 
 def arrow_tables(columns: Columns) -> tuple:
