@@ -172,7 +172,7 @@ def corpus_line_stats(path: Path) -> LineStats | None:
     return corpus_pass(path)[0]
 
 
-KEEP_CHARS = 20_000_000  # of text: what ``corpus prelabel`` keeps from its first pass (~40-80 MB)
+KEEP_CHARS = 20_000_000  # of text: what prelabel and stream-build keep from the first pass (~40-80 MB)
 
 
 def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list | None]:
@@ -556,7 +556,8 @@ def stream_build(
 
     Written through a temporary folder and renamed into place; an existing release is
     never touched. Problems are passed to ``on_problem`` as they occur (not kept). With
-    ``corpus_stats`` a first pass counts the lines' repetition across the input.
+    ``corpus_stats`` a first pass counts the lines' repetition across the input; an input of
+    at most ``KEEP_CHARS`` characters is kept from it, not read and decoded again.
     """
     from corpus.release import ReleaseError, file_sha256, parse_version
 
@@ -572,7 +573,7 @@ def stream_build(
         shutil.rmtree(tmp)
     started = time.perf_counter()
     try:
-        corpus = corpus_line_stats(input) if corpus_stats else None
+        corpus, kept = corpus_pass(input, KEEP_CHARS) if corpus_stats else (None, None)
         report = _stream_into(
             input,
             tmp,
@@ -584,6 +585,7 @@ def stream_build(
             on_problem,
             hash_inputs,
             corpus,
+            kept,
         )
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
@@ -616,7 +618,10 @@ def _stream_into(
     on_problem: Callable[[Problem], None],
     hash_inputs: bool,
     corpus: LineStats | None,
+    kept: list | None = None,
 ) -> StreamReport:
+    """Write the Parquet shards, card and manifest into ``root``; ``kept`` are the records
+    the corpus pass read, when the input was small enough to keep (``corpus_pass``)."""
     import pyarrow as pa
 
     from corpus.card import yaml_header
@@ -637,7 +642,7 @@ def _stream_into(
     chars: Counter = Counter()
 
     def documents() -> Iterator[None]:
-        records = read_records(input, _display_root(input))
+        records = _drain(kept) if kept is not None else read_records(input, _display_root(input))
         task = partial(build_batch, corpus=corpus)
         for result in _ordered_map(task, _batches(records, batch_size), workers):
             if result.violations:
