@@ -8,7 +8,7 @@ import yaml
 
 from corpus.labels import CATEGORIES, LANGUAGE_NAMES, LANGUAGES, SPLITS
 from corpus.prelabel import MODEL_VERSION
-from corpus.schema import SCHEMA_VERSION, TABLES, hf_features
+from corpus.schema import SCHEMA_VERSION, TABLES, features_yaml
 
 LICENSE = "cc-by-4.0"
 
@@ -28,7 +28,7 @@ def yaml_header(context: dict) -> str:
         infos.append(
             {
                 "config_name": table,
-                "features": hf_features(table)._to_yaml_list(),
+                "features": features_yaml(table),
                 "splits": [
                     {
                         "name": s,

@@ -4,6 +4,10 @@ The folder is written to a temporary sibling and renamed into place, so a releas
 exists whole or not at all; an existing release is never touched. Everything that could
 vary between runs (time, absolute paths, dict order, Parquet writer metadata) is pinned or
 left out, so the same inputs give the same bytes.
+
+pandas, pyarrow and pandera are imported by the functions that use them:
+``corpus stream-build`` needs only ids, versions and hashes from here, and pandera alone
+cost its start-up ~0.4 s of CPU, unused (pyarrow brings pandas in any case).
 """
 
 from __future__ import annotations
@@ -17,17 +21,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from corpus.document import Document
 from corpus.figures import content_chart_png
 from corpus.labels import CATEGORY_NAMES, LABELS, SPLITS, label_set_hash
-from corpus.schema import SCHEMA_VERSION, TABLES, hf_features
+from corpus.schema import SCHEMA_VERSION, TABLES, arrow_schema
 from corpus.staging import staging_path
-from corpus.validate import validate_tables
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CHART_PATH = "images/content_by_language.png"
 SPLIT_BUCKETS = (("train", 80), ("validation", 90), ("test", 100))
@@ -102,6 +105,10 @@ def span_rows(docs: list[Document]) -> list[dict]:
 
 def validate_documents(docs: list[Document]) -> None:
     """Check the release tables against the pandera schemas; raises ``SchemaViolation``."""
+    import pandas as pd
+
+    from corpus.validate import validate_tables
+
     documents = pd.DataFrame(document_rows(docs), columns=[c.name for c in TABLES["documents"]])
     spans = pd.DataFrame(span_rows(docs), columns=[c.name for c in TABLES["spans"]])
     validate_tables(documents, spans)
@@ -123,7 +130,10 @@ def write_parquet(rows: list[dict], table: str, path: Path) -> tuple[int, int]:
 
     Returns the row count and the in-memory Arrow size (the card's ``num_bytes``).
     """
-    schema = hf_features(table).arrow_schema
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(table)
     arrow = pa.Table.from_pylist([_encode_labels(r) for r in rows], schema=schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(arrow, path, compression="zstd", compression_level=9, write_statistics=True)
@@ -200,6 +210,8 @@ def build_release(
 
 def read_release_tables(release: Path) -> dict[str, dict[str, pa.Table]]:
     """``{config: {split: Arrow table}}`` of a release, as declared by its manifest."""
+    import pyarrow.parquet as pq
+
     manifest = read_manifest(release)
     return {
         table: {split: pq.read_table(release / f"{table}/{split}-00000-of-00001.parquet") for split in splits}

@@ -83,6 +83,57 @@ def hf_features(table: str):
     return datasets.Features({c.name: feature(c) for c in TABLES[table]})
 
 
+def features_dict(table: str) -> dict:
+    """``hf_features(table).to_dict()`` without importing ``datasets``: the features as they
+    are stored in Parquet metadata. ``datasets`` brings pandas with it, ~1 s of CPU at every
+    start of ``corpus stream-build``; ``tests/test_contract.py`` holds the two equal."""
+
+    def feature(col: Column) -> dict:
+        if col.dtype == "label":
+            return {"names": list(LABELS), "_type": "ClassLabel"}
+        if col.dtype == "category":
+            return {"names": list(CATEGORY_NAMES), "_type": "ClassLabel"}
+        if col.dtype == "spans":
+            return {"feature": {c.name: feature(c) for c in SPAN_FIELDS}, "_type": "List"}
+        return {"dtype": col.dtype, "_type": "Value"}
+
+    return {c.name: feature(c) for c in TABLES[table]}
+
+
+def arrow_schema(table: str):
+    """``hf_features(table).arrow_schema`` (Arrow types, the features in the ``huggingface``
+    metadata) without importing ``datasets``."""
+    import pyarrow as pa
+
+    def arrow_type(col: Column) -> pa.DataType:
+        if col.dtype in ("label", "category"):
+            return pa.int64()
+        if col.dtype == "spans":
+            return pa.list_(pa.struct([pa.field(c.name, arrow_type(c)) for c in SPAN_FIELDS]))
+        return {"string": pa.string(), "int32": pa.int32(), "float32": pa.float32()}[col.dtype]
+
+    metadata = {"huggingface": json.dumps({"info": {"features": features_dict(table)}})}
+    return pa.schema([pa.field(c.name, arrow_type(c)) for c in TABLES[table]], metadata=metadata)
+
+
+def features_yaml(table: str) -> list:
+    """``hf_features(table)._to_yaml_list()``, the card's ``dataset_info`` features, without
+    importing ``datasets``."""
+
+    def entry(col: Column) -> dict:
+        if col.dtype in ("label", "category"):
+            names = LABELS if col.dtype == "label" else CATEGORY_NAMES
+            return {
+                "name": col.name,
+                "dtype": {"class_label": {"names": {str(k): v for k, v in enumerate(names)}}},
+            }
+        if col.dtype == "spans":
+            return {"name": col.name, "list": [entry(c) for c in SPAN_FIELDS]}
+        return {"name": col.name, "dtype": col.dtype}
+
+    return [entry(c) for c in TABLES[table]]
+
+
 def json_schema(table: str) -> dict:
     """A JSON Schema for one row of a table, for readers who do not use Python."""
 

@@ -6,12 +6,13 @@ Two entry points:
   order, one batch in flight per worker. Output is byte-identical for any ``--workers``.
 * ``stream_build`` — what ``corpus stream-build`` runs: ingest → segment → pre-label →
   validate → Parquet, batch by batch (Arrow record batches; a row group holds at least
-  ``batch_size`` documents of one split), with bounded memory. Each batch is validated with
-  the release's own pandera
-  schemas (``corpus.validate.validate_tables``); the checks that need the whole corpus
-  (``doc_id`` unique, exact duplicate texts kept once) use 8-byte digests: about 16 bytes per
-  document (a sorted numpy array plus a small set), i.e. ~16 MB per million documents. A
-  64-bit collision would report a false duplicate; at 10^6 documents its probability is ~3e-8.
+  ``batch_size`` documents of one split), with bounded memory. Each batch is checked against
+  the release's data contract, column by column (``corpus.tables.meets_contract``, the rules
+  of the pandera schemas in ``corpus.validate``, which name what is wrong when it says no);
+  the checks that need the whole corpus (``doc_id`` unique, exact duplicate texts kept
+  once) use 8-byte digests: about 16 bytes per document (a sorted numpy array plus a small
+  set), i.e. ~16 MB per million documents. A 64-bit collision would report a false
+  duplicate; at 10^6 documents its probability is ~3e-8.
 
 Both first read the input once for the lines' repetition across it (``corpus_line_stats``, a
 bounded sample; ``corpus.repetition``) unless told not to or the input is a pipe; the workers
@@ -171,7 +172,7 @@ def corpus_line_stats(path: Path) -> LineStats | None:
     return corpus_pass(path)[0]
 
 
-KEEP_CHARS = 20_000_000  # of text: what ``corpus prelabel`` keeps from its first pass (~40-80 MB)
+KEEP_CHARS = 20_000_000  # of text: what prelabel and stream-build keep from the first pass (~40-80 MB)
 
 
 def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list | None]:
@@ -283,12 +284,7 @@ def _doc_stats(doc: Document) -> tuple:
 
 def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
     """Worker task: raw records → validated Arrow tables per split (one batch of the stream)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    from corpus.release import _encode_labels, document_rows, span_rows, split_of
-    from corpus.schema import TABLES, hf_features
-    from corpus.validate import SchemaViolation, validate_tables
+    from corpus.release import split_of
 
     items: list = []
     by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
@@ -307,11 +303,50 @@ def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
         id_digest = _digest(doc.doc_id)
         items.append((origin, doc.doc_id, text_digest, id_digest, split, doc.lang, len(doc.spans), stats))
     result = _BatchResult(items, {})
+    members = {split: docs for split, docs in by_split.items() if docs}
+    tables = _checked_tables(members)
+    if tables is None:
+        tables, result.violations = _pandera_tables(members)
+    result.tables = tables
+    return result
+
+
+def _checked_tables(members: dict[str, list[Document]]) -> dict | None:
+    """Each split's Arrow tables, when they meet the data contract (``corpus.tables``); None
+    when they do not, or cannot be converted: then ``_pandera_tables`` decides and reports.
+
+    ``doc_id`` is unique across splits when it is unique within each: a split is a function
+    of the id.
+    """
+    import pyarrow as pa
+
+    from corpus.tables import arrow_tables, columns_of, meets_contract
+
+    columns = {split: columns_of(docs) for split, docs in members.items()}
+    if not all(meets_contract(c) for c in columns.values()):
+        return None
+    try:
+        return {split: arrow_tables(c) for split, c in columns.items()}
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _pandera_tables(members: dict[str, list[Document]]) -> tuple[dict, list[str]]:
+    """Rows → pandas → the pandera schemas → Arrow: the reference path, and the one that
+    names every broken document, span and rule. Tables per split, or the violations."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from corpus.release import _encode_labels, document_rows, span_rows
+    from corpus.schema import TABLES
+    from corpus.tables import release_schemas
+    from corpus.validate import SchemaViolation, validate_tables
+
     rows = {  # per split: the rows of both tables, made once for validation and for Parquet
-        split: (document_rows(members), span_rows(members)) for split, members in by_split.items() if members
+        split: (document_rows(docs), span_rows(docs)) for split, docs in members.items()
     }
     if not rows:
-        return result
+        return {}, []
     with fast_validation():
         documents, spans = (
             pd.DataFrame([r for pair in rows.values() for r in pair[k]], columns=[c.name for c in TABLES[t]])
@@ -320,15 +355,15 @@ def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
         try:
             validate_tables(documents, spans)
         except SchemaViolation as err:
-            result.violations = err.lines
-            return result
-    schemas = [hf_features(t).arrow_schema for t in ("documents", "spans")]
-    for split, tables in rows.items():
-        result.tables[split] = tuple(
+            return {}, err.lines
+    tables = {
+        split: tuple(
             pa.Table.from_pylist([_encode_labels(r) for r in table], schema=schema)
-            for table, schema in zip(tables, schemas)
+            for table, schema in zip(pair, release_schemas())
         )
-    return result
+        for split, pair in rows.items()
+    }
+    return tables, []
 
 
 class DigestSet:
@@ -521,7 +556,8 @@ def stream_build(
 
     Written through a temporary folder and renamed into place; an existing release is
     never touched. Problems are passed to ``on_problem`` as they occur (not kept). With
-    ``corpus_stats`` a first pass counts the lines' repetition across the input.
+    ``corpus_stats`` a first pass counts the lines' repetition across the input; an input of
+    at most ``KEEP_CHARS`` characters is kept from it, not read and decoded again.
     """
     from corpus.release import ReleaseError, file_sha256, parse_version
 
@@ -537,7 +573,7 @@ def stream_build(
         shutil.rmtree(tmp)
     started = time.perf_counter()
     try:
-        corpus = corpus_line_stats(input) if corpus_stats else None
+        corpus, kept = corpus_pass(input, KEEP_CHARS) if corpus_stats else (None, None)
         report = _stream_into(
             input,
             tmp,
@@ -549,6 +585,7 @@ def stream_build(
             on_problem,
             hash_inputs,
             corpus,
+            kept,
         )
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
@@ -581,7 +618,10 @@ def _stream_into(
     on_problem: Callable[[Problem], None],
     hash_inputs: bool,
     corpus: LineStats | None,
+    kept: list | None = None,
 ) -> StreamReport:
+    """Write the Parquet shards, card and manifest into ``root``; ``kept`` are the records
+    the corpus pass read, when the input was small enough to keep (``corpus_pass``)."""
     import pyarrow as pa
 
     from corpus.card import yaml_header
@@ -602,7 +642,7 @@ def _stream_into(
     chars: Counter = Counter()
 
     def documents() -> Iterator[None]:
-        records = read_records(input, _display_root(input))
+        records = _drain(kept) if kept is not None else read_records(input, _display_root(input))
         task = partial(build_batch, corpus=corpus)
         for result in _ordered_map(task, _batches(records, batch_size), workers):
             if result.violations:

@@ -4,6 +4,9 @@ Row checks (types, ranges, allowed values, label ↔ category) live on the two t
 cross checks (span in range of its document, text matches, no overlap, full coverage of
 non-whitespace) live on a third schema over spans joined with their document. Failures are
 reported as ``doc_id span N: rule`` lines.
+
+``corpus.tables.meets_contract`` checks the same rules on Arrow-bound columns, vectorised, for
+``corpus stream-build``; ``tests/test_tables.py`` breaks each rule and compares the two.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ import pandera.pandas as pa
 
 from corpus.labels import CATEGORY_LABEL
 from corpus.schema import TABLES, Column
-
-_HEX64 = r"^[0-9a-f]{64}$"
+from corpus.tables import SHA256_HEX
 
 
 class SchemaViolation(ValueError):
@@ -37,7 +39,7 @@ def _column(col: Column) -> pa.Column:
         checks.append(pa.Check.in_range(0.0, 1.0, error=f"{col.name} in [0, 1]"))
         return pa.Column("float64", checks, nullable=False, coerce=True)
     if col.name.endswith("sha256"):
-        checks.append(pa.Check.str_matches(_HEX64, error=f"{col.name} is a sha256 hex digest"))
+        checks.append(pa.Check.str_matches(SHA256_HEX, error=f"{col.name} is a sha256 hex digest"))
     if col.dtype == "spans":
         return pa.Column(object, nullable=False)
     return pa.Column(str, checks, nullable=col.nullable)

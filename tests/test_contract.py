@@ -10,7 +10,15 @@ import pytest
 
 from corpus.card import render_card
 from corpus.labels import CATEGORIES, CATEGORY_NAMES, LABELS, label_of, label_set_hash
-from corpus.schema import TABLES, hf_features, json_schema, schema_files
+from corpus.schema import (
+    TABLES,
+    arrow_schema,
+    features_dict,
+    features_yaml,
+    hf_features,
+    json_schema,
+    schema_files,
+)
 from corpus.validate import DOCUMENTS_SCHEMA, SPANS_SCHEMA, SchemaViolation, validate_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +49,15 @@ def test_hf_features_use_the_label_set():
     nested = hf_features("documents")["spans"].feature
     assert nested["category"].names == list(CATEGORY_NAMES)
     assert list(hf_features("documents")) == [c.name for c in TABLES["documents"]]
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_features_without_datasets_equal_the_datasets_ones(table):
+    features = hf_features(table)
+    assert json.dumps(features_dict(table)) == json.dumps(features.to_dict())
+    assert json.dumps(features_yaml(table)) == json.dumps(features._to_yaml_list())  # key order too
+    assert arrow_schema(table).equals(features.arrow_schema, check_metadata=True)
+    assert arrow_schema(table).metadata == features.arrow_schema.metadata
 
 
 def test_pandera_schemas_use_the_label_set():

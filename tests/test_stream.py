@@ -128,6 +128,33 @@ def streamed(corpus: Path, tmp_path_factory) -> tuple[Path, object, list[Problem
     return releases, report, problems
 
 
+def test_stream_build_reads_a_small_input_once_with_the_same_release(
+    streamed, corpus: Path, tmp_path, monkeypatch
+):
+    import corpus.stream as stream
+    from corpus.ingest import read_records
+
+    reads = []
+    monkeypatch.setattr(stream, "read_records", lambda *a: reads.append(a) or read_records(*a))
+    problems: list[Problem] = []
+    stream_build(corpus, tmp_path, "0.0.1", batch_size=8, on_problem=problems.append)
+    assert len(reads) == 1
+    monkeypatch.setattr(stream, "KEEP_CHARS", 0)
+    stream_build(corpus, tmp_path, "0.0.2", batch_size=8)
+    assert len(reads) == 3
+    releases, _, expected_problems = streamed
+    assert [str(p) for p in problems] == [str(p) for p in expected_problems]
+    for version in ("0.0.1", "0.0.2"):
+        files = sorted(
+            p.relative_to(tmp_path / f"v{version}") for p in (tmp_path / f"v{version}").rglob("*.parquet")
+        )
+        assert files == sorted(
+            p.relative_to(releases / "v0.0.1") for p in (releases / "v0.0.1").rglob("*.parquet")
+        )
+        for rel in files:
+            assert (tmp_path / f"v{version}" / rel).read_bytes() == (releases / "v0.0.1" / rel).read_bytes()
+
+
 def test_stream_build_writes_a_valid_release_in_input_order(streamed, corpus: Path):
     releases, report, problems = streamed
     root = releases / "v0.0.1"

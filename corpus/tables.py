@@ -1,0 +1,200 @@
+"""The release tables of a list of documents, column by column: built in Arrow and checked
+against the data contract without pandas.
+
+``corpus stream-build`` makes both tables for every batch. Going through row dicts, pandas
+DataFrames, the pandera schemas and ``Table.from_pylist`` cost about as much CPU as
+pre-labelling itself; here each column is one Python list, turned into one Arrow array,
+and the nested ``spans`` column of ``documents`` reuses the arrays of the ``spans`` table.
+
+``meets_contract`` checks the rules of ``corpus.validate`` (the pandera schemas stay the
+contract) on these columns, vectorised; it answers yes or no. When it says no, the caller
+runs the pandera schemas for the report naming each document, span and rule. It is never
+more lenient than they are (tests break each rule and compare both).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from corpus.document import Document
+from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, LABEL_SOURCES, LABELS, LANGUAGES
+
+SHA256_HEX = r"^[0-9a-f]{64}$"  # as pandera's ``str_matches``: ``re.match``, so "$" allows a final "\n"
+
+_SHA256 = re.compile(SHA256_HEX)
+_CATEGORY_INDEX = {name: k for k, name in enumerate(CATEGORY_NAMES)}
+_LABEL_INDEX = {name: k for k, name in enumerate(LABELS)}
+_PARENT = tuple(_LABEL_INDEX[CATEGORY_LABEL[name]] for name in CATEGORY_NAMES)  # category index → label index
+_LABEL_OF_CATEGORY = np.array(_PARENT, dtype=np.int64)
+_STRINGS = ("doc_id", "text", "source_file", "raw_sha256", "text_sha256", "model_version")
+_OPTIONAL_STRINGS = ("url", "source", "published")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Both tables of some documents as Python lists: ``documents`` without its nested
+    ``spans`` (that is ``span_counts`` documents' slices of the span columns), and ``spans``
+    with labels and categories as class indices (-1 for an unknown name)."""
+
+    documents: dict[str, list]
+    spans: dict[str, list]
+    span_counts: list[int]
+
+
+def columns_of(docs: list[Document]) -> Columns:
+    """The values ``corpus.release.document_rows``/``span_rows`` put in each row, per column."""
+    spans = [(d, i, s) for d in docs for i, s in enumerate(d.spans)]
+    categories = [_CATEGORY_INDEX.get(s.category, -1) for _, _, s in spans]
+    documents = {
+        "doc_id": [d.doc_id for d in docs],
+        "text": [d.text for d in docs],
+        "lang": [d.lang for d in docs],
+        "lang_prob": [d.lang_prob for d in docs],
+        "url": [d.url for d in docs],
+        "source": [d.source for d in docs],
+        "published": [d.published for d in docs],
+        "source_file": [d.source_file for d in docs],
+        "raw_sha256": [d.raw_sha256 for d in docs],
+        "text_sha256": [d.text_sha256 for d in docs],
+        "label_source": [d.label_source for d in docs],
+        "model_version": [d.model_version for d in docs],
+    }
+    span_columns = {
+        "doc_id": [d.doc_id for d, _, _ in spans],
+        "span_index": [i for _, i, _ in spans],
+        "start": [s.start for _, _, s in spans],
+        "end": [s.end for _, _, s in spans],
+        "text": [d.text[s.start : s.end] for d, _, s in spans],
+        "label": [_PARENT[c] if c >= 0 else -1 for c in categories],
+        "category": categories,
+        "score": [round(float(s.score), 4) for _, _, s in spans],
+        "label_source": [s.label_source for _, _, s in spans],
+        "lang": [d.lang for d, _, _ in spans],
+    }
+    return Columns(documents, span_columns, [len(d.spans) for d in docs])
+
+
+def meets_contract(columns: Columns) -> bool:
+    """True when ``corpus.validate.validate_tables`` would accept these tables.
+
+    Row rules of both schemas (types, nulls, allowed values, ranges, sha256 digests, unique
+    ``doc_id``), then per span: ``start < end <= len(text)``, sorted and not overlapping,
+    ``text[start:end]`` equal to the span text, which starts and ends on non-whitespace,
+    label the parent of category. Coverage ("every non-whitespace character exactly once")
+    is checked on the gaps: once spans are in range, sorted and disjoint, the document's
+    non-whitespace count equals the spans' exactly when no gap between them has any.
+    ``span_index``, spans' ``doc_id`` and ``lang`` come from their document, so unique
+    ``(doc_id, span_index)`` and "belongs to a known document" hold by construction.
+    """
+    return _documents_ok(columns.documents) and _spans_ok(columns)
+
+
+def _documents_ok(documents: dict[str, list]) -> bool:
+    if not documents["doc_id"] or len(set(documents["doc_id"])) != len(documents["doc_id"]):
+        return False
+    if not all(_all_str(documents[name]) for name in _STRINGS):
+        return False
+    if not all(all(v is None or isinstance(v, str) for v in documents[name]) for name in _OPTIONAL_STRINGS):
+        return False
+    if not set(documents["lang"]) <= set(LANGUAGES) or not set(documents["label_source"]) <= set(
+        LABEL_SOURCES
+    ):
+        return False
+    if not all(_SHA256.match(v) for name in ("raw_sha256", "text_sha256") for v in documents[name]):
+        return False
+    return _in_unit_interval(documents["lang_prob"])
+
+
+def _spans_ok(columns: Columns) -> bool:
+    spans = columns.spans
+    if not spans["start"] or not all(type(v) is int for name in ("start", "end") for v in spans[name]):
+        return False
+    if not set(spans["label_source"]) <= set(LABEL_SOURCES) or not _in_unit_interval(spans["score"]):
+        return False
+    category = np.array(spans["category"], dtype=np.int64)
+    label = np.array(spans["label"], dtype=np.int64)
+    if (category < 0).any() or (label != _LABEL_OF_CATEGORY[category]).any():
+        return False
+    start = np.array(spans["start"], dtype=np.int64)
+    end = np.array(spans["end"], dtype=np.int64)
+    counts = np.array(columns.span_counts, dtype=np.int64)
+    texts = columns.documents["text"]
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    previous_end = np.concatenate(([0], end[:-1]))
+    previous_end[first[counts > 0]] = 0
+    doc_len = np.repeat(np.array([len(t) for t in texts], dtype=np.int64), counts)
+    if not ((start >= 0) & (start < end) & (end <= doc_len) & (start >= previous_end)).all():
+        return False
+    if not all(isinstance(t, str) and t == t.strip() for t in spans["text"]):
+        return False
+    return _texts_match(texts, columns.span_counts, spans["start"], spans["end"], spans["text"])
+
+
+def _texts_match(
+    texts: list[str], counts: list[int], starts: list[int], ends: list[int], spans: list[str]
+) -> bool:
+    """Each span's text is its document's ``text[start:end]`` and only whitespace lies
+    between spans (given spans in range, sorted and disjoint)."""
+    k = 0
+    for text, n in zip(texts, counts):
+        previous = 0
+        for start, end in zip(starts[k : k + n], ends[k : k + n]):
+            if text[start:end] != spans[k] or not _blank(text[previous:start]):
+                return False
+            previous = end
+            k += 1
+        if not _blank(text[previous:]):
+            return False
+    return True
+
+
+def _blank(gap: str) -> bool:
+    return not gap or gap.isspace()
+
+
+def _all_str(values: list) -> bool:
+    return all(isinstance(v, str) for v in values)
+
+
+def _in_unit_interval(values: list) -> bool:
+    """Python floats in [0, 1] (pandera coerces to float64; NaN fails, as there)."""
+    if not all(isinstance(v, float) for v in values):
+        return False
+    array = np.array(values, dtype=np.float64)
+    return bool(((array >= 0.0) & (array <= 1.0)).all())
+
+
+@cache
+def release_schemas() -> tuple:
+    """The Arrow schemas (Hugging Face features in their metadata) of ``documents`` and ``spans``."""
+    from corpus.schema import arrow_schema
+
+    return tuple(arrow_schema(table) for table in ("documents", "spans"))
+
+
+def arrow_tables(columns: Columns) -> tuple:
+    """The ``documents`` and ``spans`` Arrow tables, equal to ``Table.from_pylist`` of the
+    rows (``corpus.release._encode_labels``) with the release schemas."""
+    import pyarrow as pa
+
+    documents_schema, spans_schema = release_schemas()
+    spans = pa.Table.from_arrays(
+        [pa.array(columns.spans[f.name], f.type) for f in spans_schema], schema=spans_schema
+    )
+    nested_type = documents_schema.field("spans").type
+    nested = pa.StructArray.from_arrays(
+        [spans.column(f.name).combine_chunks().cast(f.type) for f in nested_type.value_type],
+        fields=list(nested_type.value_type),
+    )
+    offsets = pa.array(np.concatenate(([0], np.cumsum(columns.span_counts))), pa.int32())
+    arrays = [
+        pa.array(columns.documents[f.name], f.type)
+        if f.name != "spans"
+        else pa.ListArray.from_arrays(offsets, nested, type=nested_type)
+        for f in documents_schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=documents_schema), spans
