@@ -25,6 +25,7 @@ import hashlib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class LineStats:
         if FAST:
             from corpus import _kernels
 
-            return _kernels.line_repeats(keys, sizes, self.keys, self.counts, int(itself)).tolist()
+            return _kernels.line_repeats(keys, sizes, *self._key_table, int(itself)).tolist()
         counts = self._other_documents(keys, itself)
         total = int(sizes.sum())
         if not total:
@@ -98,6 +99,12 @@ class LineStats:
         order = np.argsort(counts, kind="stable")
         median = counts[order[np.searchsorted(2 * np.cumsum(sizes[order]), total)]]
         return np.maximum(counts - median, 0).tolist()
+
+    @cached_property
+    def _key_table(self) -> tuple[np.ndarray, np.ndarray]:
+        from corpus import _kernels
+
+        return _kernels.key_table(self.keys, self.counts)
 
     def _other_documents(self, keys: np.ndarray, itself: bool) -> np.ndarray:
         if not len(self.keys):
