@@ -723,6 +723,19 @@ def line_hashes(codes, flags):
     return keys, sizes
 
 
+@kernel("u8[::1]")
+def distinct_keys(keys):
+    """``np.unique(keys[keys != 0])``: a document's line keys, sorted, once each."""
+    ordered = np.sort(keys)
+    out = np.empty(len(keys), dtype=np.uint64)
+    m = 0
+    for k in range(len(ordered)):
+        if ordered[k] != 0 and (m == 0 or out[m - 1] != ordered[k]):
+            out[m] = ordered[k]
+            m += 1
+    return out[:m].copy()
+
+
 @njit(cache=True, nogil=True)
 def _slot(key, mask):
     return np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)) & mask

@@ -378,8 +378,9 @@ def prelabel_text(text: str, lang: str, corpus: LineStats | None = None) -> list
     return prelabel_with(text, lang, CLASSIFIER, repeats)
 
 
-def prelabel_document(doc: Document, corpus: LineStats | None = None) -> Document:
-    repeats = corpus.line_repeats(doc.text, doc.text_sha256) if corpus is not None else None
+def prelabel_document(doc: Document, corpus: LineStats | None = None, lines: tuple | None = None) -> Document:
+    """``doc`` with its pre-labels; ``lines``: ``repetition.line_keys(doc.text)`` if known."""
+    repeats = corpus.line_repeats(doc.text, doc.text_sha256, lines) if corpus is not None else None
     return doc.with_spans(prelabel_with(doc.text, doc.lang, CLASSIFIER, repeats), MODEL_VERSION)
 
 

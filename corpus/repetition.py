@@ -83,10 +83,13 @@ class LineStats:
         itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
         return self._other_documents(line_keys(text)[0], itself).tolist()
 
-    def line_repeats(self, text: str, text_sha256: str | None = None) -> list[int]:
+    def line_repeats(
+        self, text: str, text_sha256: str | None = None, lines: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> list[int]:
         """Per line: ``other_documents`` beyond the document's typical line (the median count over
-        its characters), so that a corpus holding copies of an article leaves its sentences at 0."""
-        keys, sizes = line_keys(text)
+        its characters), so that a corpus holding copies of an article leaves its sentences at 0.
+        ``lines``: ``line_keys(text)`` if already known."""
+        keys, sizes = lines if lines is not None else line_keys(text)
         itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
         if FAST:
             from corpus import _kernels
@@ -114,6 +117,15 @@ class LineStats:
         return np.maximum(found - itself, 0) if itself else found
 
 
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The sorted distinct non-zero keys (``np.unique(keys[keys != 0])``)."""
+    if FAST:
+        from corpus import _kernels
+
+        return _kernels.distinct_keys(keys)
+    return np.unique(keys[keys != 0])
+
+
 class LineSample:
     """The bottom-k sample of a corpus's distinct texts, fed one text at a time."""
 
@@ -122,18 +134,20 @@ class LineSample:
         self._heap: list[int] = []  # negated document keys: the largest kept key on top
         self._lines: dict[int, np.ndarray] = {}
 
-    def add(self, text: str, text_sha256: str | None = None) -> None:
+    def add(self, text: str, text_sha256: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Sample ``text`` if it is among the smallest keys so far: its ``line_keys`` then (else None)."""
         key = document_key(text_sha256 or _text_sha256(text))
         if key in self._lines:
-            return
+            return None
         if len(self._heap) >= self.size:
             if key >= -self._heap[0]:
-                return
+                return None
             del self._lines[-heapq.heappushpop(self._heap, -key)]
         else:
             heapq.heappush(self._heap, -key)
-        keys = line_keys(text)[0]
-        self._lines[key] = np.unique(keys[keys != 0])
+        lines = line_keys(text)
+        self._lines[key] = _distinct(lines[0])
+        return lines
 
     def stats(self) -> LineStats:
         if not self._lines:

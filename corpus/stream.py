@@ -128,6 +128,9 @@ def _display_root(path: Path) -> Path:
     return path if path.is_dir() else path.parent
 
 
+LINE_KEYS = "line_keys"  # a kept record's ``repetition.line_keys``, from the corpus pass
+
+
 def _document(record: dict) -> Document | Problem:
     """``read_documents``' step from a raw record to a ``Document`` (language detected)."""
     origin = record.pop("origin")
@@ -151,12 +154,14 @@ class _PrelabelBatch:
     def __call__(self, batch: list) -> list:
         out: list = []
         for item in batch:
+            lines = None
             if not isinstance(item, Problem):
+                lines = item.pop(LINE_KEYS, None)
                 item = _document(item)
             if isinstance(item, Problem):
                 out.append(item)
             else:
-                record = self.serialise(prelabel_document(item, self.corpus))
+                record = self.serialise(prelabel_document(item, self.corpus, lines))
                 out.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
         return out
 
@@ -185,10 +190,13 @@ def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list
     kept: list | None = []
     chars = 0
     for record in read_records(path, _display_root(path)):
+        lines = None
         if not isinstance(record, Problem):
-            sample.add(record["text"], record.get("text_sha256"))
+            lines = sample.add(record["text"], record.get("text_sha256"))
             chars += len(record["text"])
         if kept is not None and chars <= keep_chars:
+            if lines is not None:
+                record[LINE_KEYS] = lines  # (the labelling pass needs them again)
             kept.append(record)
         else:
             kept = None
@@ -290,12 +298,14 @@ def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
     by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
     for item in batch:
         origin = item.origin if isinstance(item, Problem) else item["origin"]
+        lines = None
         if not isinstance(item, Problem):
+            lines = item.pop(LINE_KEYS, None)
             item = _document(item)
         if isinstance(item, Problem):
             items.append(item)
             continue
-        doc = prelabel_document(item, corpus)
+        doc = prelabel_document(item, corpus, lines)
         split = split_of(doc.doc_id)
         by_split[split].append(doc)
         text_digest = int(doc.text_sha256[:16], 16)

@@ -17,6 +17,7 @@ from corpus.document import Document, Span
 from corpus.ingest import Problem
 from corpus.pipeline import iter_prelabelled
 from corpus.release import ReleaseError, file_sha256
+from corpus.repetition import line_keys
 from corpus.schema import hf_features
 from corpus.stream import (
     DigestSet,
@@ -76,7 +77,15 @@ def test_a_small_input_is_read_once_and_a_large_one_twice_with_the_same_lines(co
     records = list(read_records(corpus, corpus.parent))
     chars = sum(len(r["text"]) for r in records if not isinstance(r, Problem))
     stats, kept = corpus_pass(corpus, chars)
-    assert [str(r) for r in kept] == [str(r) for r in records]  # problems included, in order
+    # kept records carry their line keys for the labelling pass; otherwise as read, problems
+    # included, in order
+    lines = [r.pop(stream.LINE_KEYS, None) for r in kept if not isinstance(r, Problem)]
+    assert [str(r) for r in kept] == [str(r) for r in records]
+    texts = [r["text"] for r in records if not isinstance(r, Problem)]
+    assert sum(known is not None for known in lines) == len(set(texts))  # (a repeated text once)
+    for known, text in zip(lines, texts):
+        if known is not None:
+            assert [k.tolist() for k in known] == [k.tolist() for k in line_keys(text)]
     assert stats.documents == corpus_pass(corpus, 0)[0].documents
     assert corpus_pass(corpus, chars - 1)[1] is None  # over the budget: nothing kept
     expected = reference_lines(corpus)
@@ -241,7 +250,7 @@ def test_stream_build_never_overwrites_and_reports_schema_violations(streamed, c
     import corpus.stream as stream
     from corpus.document import Span
 
-    def broken(doc, corpus=None):  # one short span leaves most of the text uncovered
+    def broken(doc, corpus=None, lines=None):  # one short span leaves most of the text uncovered
         return doc.with_spans([Span(0, 5, "body", 0.5)], "test")
 
     monkeypatch.setattr(stream, "prelabel_document", broken)
