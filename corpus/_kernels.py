@@ -1194,17 +1194,10 @@ def date_in(codes, flags, s, e, months, agos):
             continue
         # (?:MONTHS)\w*\s+D{1,2}, with every month name that starts here
         c = np.int64(codes[i])
-        lo = 0
-        hi = len(months)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if months[mid, 0] < c:
-                lo = mid + 1
-            else:
-                hi = mid
-        while lo < len(months) and months[lo, 0] == c:
-            row = months[lo]
-            lo += 1
+        at = _first_row(months, c)
+        while at < len(months) and months[at, 0] == c:
+            row = months[at]
+            at += 1
             if not _at(codes, i, e, row):
                 continue
             k = i
@@ -1259,19 +1252,26 @@ def _any_at(codes, i, e, rows):
     if i >= e:
         return False
     c = np.int64(codes[i])
+    r = _first_row(rows, c)
+    while r < len(rows) and rows[r, 0] == c:
+        if _at(codes, i, e, rows[r]):
+            return True
+        r += 1
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _first_row(rows, c):
+    """The first row of ``rows`` (sorted by first code point) that starts with ``c`` or later."""
     lo = 0
     hi = len(rows)
-    while lo < hi:  # the first row starting with c or later
+    while lo < hi:
         mid = (lo + hi) >> 1
         if rows[mid, 0] < c:
             lo = mid + 1
         else:
             hi = mid
-    while lo < len(rows) and rows[lo, 0] == c:
-        if _at(codes, i, e, rows[lo]):
-            return True
-        lo += 1
-    return False
+    return lo
 
 
 @njit(cache=True, nogil=True)
