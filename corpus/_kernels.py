@@ -160,6 +160,7 @@ def build_compiled_module(target: Path) -> Path:
 ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN
 TOKSTART, STRIP, SENT, DOT = _segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT
 WORD = _segment.F_WORD
+UNBUILT = _segment._UNBUILT  # a flag-table entry not computed yet
 # characters ``str.rstrip`` removes before the end-of-piece test: " ' ” ’ » ) ]
 _CLOSERS = np.array([0x22, 0x27, 0x201D, 0x2019, 0xBB, 0x29, 0x5D], dtype=np.int64)
 N_COLUMNS = 9
@@ -648,6 +649,19 @@ def _keyed(h, length):
 def _member(sorted_values, value):
     at = np.searchsorted(sorted_values, value)
     return at < len(sorted_values) and sorted_values[at] == value
+
+
+@kernel("u4[::1]", "u4[::1]")
+def take_flags(codes, table):
+    """``(table[codes], whether some entry is still unbuilt)``: ``segment.char_flags``' lookup."""
+    flags = np.empty(len(codes), dtype=np.uint32)
+    unbuilt = False
+    for i in range(len(codes)):
+        f = table[codes[i]]
+        flags[i] = f
+        if f == UNBUILT:
+            unbuilt = True
+    return flags, unbuilt
 
 
 # --- ingest checks (corpus.segment.nfc_unchanged, control_count) ----------------------------

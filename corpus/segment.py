@@ -350,10 +350,12 @@ class _CharTable:
         return f
 
     def lookup(self, text: str):
+        from corpus import _kernels
+
         np = self.np
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        flags = self.flags[codes]
-        if len(flags) and flags.max() == _UNBUILT:  # first time a block is seen: build it
+        flags, unbuilt = _kernels.take_flags(codes, self.flags)
+        if unbuilt:  # first time a block is seen: build it
             for block in np.unique(codes[flags == _UNBUILT] >> 8).tolist():
                 base = block << 8
                 self.flags[base : base + 256] = [self._flags_of(chr(cp)) for cp in range(base, base + 256)]
