@@ -293,34 +293,27 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     id is ``t3[row3[first, second] * size + third]``).
     """
     n = len(codes)
-    n_other = n_az = n_low = 0
-    for i in range(n):
-        c = classes[codes[i]]
-        if c == C_OTHER:
-            n_other += 1
-        elif c == C_AZ:
-            n_az += 1
-        elif c == C_SPACE_LOW or c == C_INERT_LOW:
-            n_low += 1
+    n_az = n_low = 0
     empty = np.empty(0, dtype=np.int64)
-    if n_other:
-        return False, empty
-    non_latin = n - (n_low + n_az)
-    if n_az * 2 >= non_latin:
-        return False, empty
     seq = np.empty(n + 1, dtype=np.int64)
     seq[0] = 0
     m = 1
     for i in range(n):
         c = classes[codes[i]]
+        if c == C_OTHER:
+            return False, empty
         if c == C_AZ:
+            n_az += 1
             continue
+        if c == C_SPACE_LOW or c == C_INERT_LOW:
+            n_low += 1
         a = alphabet[c]
         if a == 0 and seq[m - 1] == 0:
             continue  # runs of spaces count once
         seq[m] = a
         m += 1
-    if m < 2:
+    non_latin = n - (n_low + n_az)
+    if n_az * 2 >= non_latin or m < 2:
         return False, empty
     ids = np.empty(3 * (m - 1), dtype=np.int64)
     k = 0
