@@ -22,6 +22,7 @@ import numpy as np
 
 from corpus.document import Document
 from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, LABEL_SOURCES, LABELS, LANGUAGES
+from corpus.schema import TABLES
 
 SHA256_HEX = r"^[0-9a-f]{64}$"  # as pandera's ``str_matches``: ``re.match``, so "$" allows a final "\n"
 
@@ -32,6 +33,9 @@ _PARENT = tuple(_LABEL_INDEX[CATEGORY_LABEL[name]] for name in CATEGORY_NAMES)  
 _LABEL_OF_CATEGORY = np.array(_PARENT, dtype=np.int64)
 _STRINGS = ("doc_id", "text", "source_file", "raw_sha256", "text_sha256", "model_version")
 _OPTIONAL_STRINGS = ("url", "source", "published")
+
+
+_DOCUMENT_COLUMNS = tuple(c.name for c in TABLES["documents"] if c.name != "spans")  # Document fields
 
 
 @dataclass(frozen=True)
@@ -49,20 +53,7 @@ def columns_of(docs: list[Document]) -> Columns:
     """The values ``corpus.release.document_rows``/``span_rows`` put in each row, per column."""
     spans = [(d, i, s) for d in docs for i, s in enumerate(d.spans)]
     categories = [_CATEGORY_INDEX.get(s.category, -1) for _, _, s in spans]
-    documents = {
-        "doc_id": [d.doc_id for d in docs],
-        "text": [d.text for d in docs],
-        "lang": [d.lang for d in docs],
-        "lang_prob": [d.lang_prob for d in docs],
-        "url": [d.url for d in docs],
-        "source": [d.source for d in docs],
-        "published": [d.published for d in docs],
-        "source_file": [d.source_file for d in docs],
-        "raw_sha256": [d.raw_sha256 for d in docs],
-        "text_sha256": [d.text_sha256 for d in docs],
-        "label_source": [d.label_source for d in docs],
-        "model_version": [d.model_version for d in docs],
-    }
+    documents = {name: [getattr(d, name) for d in docs] for name in _DOCUMENT_COLUMNS}
     span_columns = {
         "doc_id": [d.doc_id for d, _, _ in spans],
         "span_index": [i for _, i, _ in spans],
