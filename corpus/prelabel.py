@@ -390,13 +390,13 @@ def prelabel_document(doc: Document, corpus: LineStats | None = None, lines: tup
 # piece, in two calls of compiled kernels (``corpus._kernels``). ``piece_scan``: character
 # counts, sentence ends, tokens, stop words (tokens of up to 7 code points matched as packed
 # integers, longer ones as strings), how each piece ends, menus and separators, repeated
-# pieces, and which text tests can say yes for which piece. What needs a regex stays in
-# Python, only for those pieces: one combined regex for the cue phrases (same order of
-# categories) where a piece starts with a phrase's literal start, dates form by form, the
-# text tests of tag lists and menus. ``label_spans``: ``rules`` (zones, categories, the logit
-# of ``p_content``), the classifier's features, logits and probabilities, and the merge into
-# spans. Categories are ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices; the logistic is
-# Python's (libm's ``exp``, as the reference). ``FAST = False`` runs the reference code.
+# pieces, dates (``_DATE``, form by form), and which text tests can say yes for which piece.
+# The rest stays in Python, only for those pieces: the cue phrases whose literal start a
+# piece starts with (in ``_cue_all()``'s order), the text tests of tag lists and menus.
+# ``label_spans``: ``rules`` (zones, categories, the logit of ``p_content``), the classifier's
+# features, logits and probabilities, and the merge into spans. Categories are
+# ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices; the logistic is Python's (libm's
+# ``exp``, as the reference). ``FAST = False`` runs the reference code.
 
 FAST = True
 _Bounds = namedtuple("_Bounds", "start end line glued")
@@ -462,7 +462,7 @@ _CUE_STARTS = _cue_starts()
 
 
 class _CuePhrase(NamedTuple):
-    order: int  # position in ``_CUE_ALL``'s alternatives
+    order: int  # position in ``_cue_all()``'s alternatives
     category: str
     starts: tuple[str, ...]  # its literal starts under one key of ``_CUE_PHRASES``
     pattern: str | None  # None: the phrase is its literal start (no regex needed)
@@ -470,7 +470,7 @@ class _CuePhrase(NamedTuple):
 
 def _cue_phrases() -> dict[str, list[_CuePhrase]]:
     """The cue phrases by the first two characters of their literal starts (the first one
-    for a start of one character), in ``_CUE_ALL``'s order (categories in ``_CUE_ORDER``,
+    for a start of one character), in ``_cue_all()``'s order (categories in ``_CUE_ORDER``,
     phrases in ``CUES`` order)."""
     by_key: dict[str, list[_CuePhrase]] = {}
     phrases = [(category, phrase) for category in _CUE_ORDER for phrase in CUES[category]]
@@ -501,7 +501,7 @@ def _cue_all() -> re.Pattern[str]:
 def _cue_fast(text: str, code_possible: bool) -> str | None:
     """``_cue(text)``. A phrase can only match where the text (after whitespace, which pieces
     do not start with) starts with one of its literal starts, so only those phrases are tried,
-    in order: the first that matches is the one ``_CUE_ALL`` would find; a phrase that is
+    in order: the first that matches is the one ``_cue_all()`` would find; a phrase that is
     plain text needs no regex."""
     if len(text) > 200:
         return None
