@@ -639,6 +639,7 @@ def _stream_into(
     from corpus.prelabel import MODEL_VERSION
     from corpus.release import _package_versions
     from corpus.schema import SCHEMA_VERSION
+    from corpus.tables import arrow_array
 
     writers = {
         (t, s): _Split(root, t, s, level, row_group_docs=batch_size)
@@ -690,9 +691,9 @@ def _stream_into(
             for split, (docs_table, spans_table) in result.tables.items():
                 if not all(keep[split]):
                     mask = keep[split]
-                    docs_table = docs_table.filter(pa.array(mask))
+                    docs_table = docs_table.filter(arrow_array(mask, pa.bool_()))
                     spans_table = spans_table.filter(
-                        pa.array([k for k, n in zip(mask, n_spans[split]) for _ in range(n)], pa.bool_())
+                        arrow_array([k for k, n in zip(mask, n_spans[split]) for _ in range(n)], pa.bool_())
                     )
                 if docs_table.num_rows:
                     writers[("documents", split)].write(docs_table, docs_table.num_rows)

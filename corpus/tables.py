@@ -174,18 +174,48 @@ def arrow_tables(columns: Columns) -> tuple:
 
     documents_schema, spans_schema = release_schemas()
     spans = pa.Table.from_arrays(
-        [pa.array(columns.spans[f.name], f.type) for f in spans_schema], schema=spans_schema
+        [arrow_array(columns.spans[f.name], f.type) for f in spans_schema], schema=spans_schema
     )
     nested_type = documents_schema.field("spans").type
     nested = pa.StructArray.from_arrays(
         [spans.column(f.name).combine_chunks().cast(f.type) for f in nested_type.value_type],
         fields=list(nested_type.value_type),
     )
-    offsets = pa.array(np.concatenate(([0], np.cumsum(columns.span_counts))), pa.int32())
+    offsets = arrow_array(np.concatenate(([0], np.cumsum(columns.span_counts))).tolist(), pa.int32())
     arrays = [
-        pa.array(columns.documents[f.name], f.type)
+        arrow_array(columns.documents[f.name], f.type)
         if f.name != "spans"
         else pa.ListArray.from_arrays(offsets, nested, type=nested_type)
         for f in documents_schema
     ]
     return pa.Table.from_arrays(arrays, schema=documents_schema), spans
+
+
+_NUMPY_TYPES = {"int32": np.int32, "int64": np.int64, "float": np.float32, "bool": np.bool_}
+
+
+def arrow_array(values: list, arrow_type):
+    """``pa.array(values, arrow_type)`` for strings (None allowed), int32/int64, float32 and
+    bools, built from buffers: ``pa.array`` imports pandas the first time it runs (~0.5 s of
+    every ``stream-build`` start). Raises like it on a value the type cannot hold (numpy's
+    ``OverflowError``, ``UnicodeEncodeError`` for a lone surrogate)."""
+    import pyarrow as pa
+
+    n = len(values)
+    present = np.fromiter((v is not None for v in values), dtype=np.bool_, count=n)
+    validity = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+    nulls = int(n - present.sum())
+    if arrow_type == pa.string():
+        encoded = [v.encode("utf-8") if v is not None else b"" for v in values]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+        if offsets[-1] >= 2**31:  # more than a string array holds: Arrow's own conversion
+            return pa.array(values, arrow_type)
+        buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))]
+        return pa.Array.from_buffers(arrow_type, n, buffers, null_count=nulls)
+    if nulls:
+        return pa.array(values, arrow_type)
+    data = np.array(values, dtype=_NUMPY_TYPES[str(arrow_type)])
+    if arrow_type == pa.bool_():
+        data = np.packbits(data, bitorder="little")
+    return pa.Array.from_buffers(arrow_type, n, [None, pa.py_buffer(data)], null_count=0)
