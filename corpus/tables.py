@@ -196,9 +196,10 @@ _NUMPY_TYPES = {"int32": np.int32, "int64": np.int64, "float": np.float32, "bool
 
 def arrow_array(values: list, arrow_type):
     """``pa.array(values, arrow_type)`` for strings (None allowed), int32/int64, float32 and
-    bools, built from buffers: ``pa.array`` imports pandas the first time it runs (~0.5 s of
-    every ``stream-build`` start). Raises like it on a value the type cannot hold (numpy's
-    ``OverflowError``, ``UnicodeEncodeError`` for a lone surrogate)."""
+    bools, built from buffers (other types, and nulls in those, go to ``pa.array`` itself):
+    ``pa.array`` imports pandas the first time it runs (~0.5 s of every ``stream-build``
+    start). Raises like it on a value the type cannot hold (numpy's ``OverflowError``,
+    ``UnicodeEncodeError`` for a lone surrogate)."""
     import pyarrow as pa
 
     n = len(values)
@@ -213,9 +214,10 @@ def arrow_array(values: list, arrow_type):
             return pa.array(values, arrow_type)
         buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))]
         return pa.Array.from_buffers(arrow_type, n, buffers, null_count=nulls)
-    if nulls:
+    numpy_type = _NUMPY_TYPES.get(str(arrow_type))
+    if nulls or numpy_type is None:  # (no such column in the release schemas)
         return pa.array(values, arrow_type)
-    data = np.array(values, dtype=_NUMPY_TYPES[str(arrow_type)])
+    data = np.array(values, dtype=numpy_type)
     if arrow_type == pa.bool_():
         data = np.packbits(data, bitorder="little")
     return pa.Array.from_buffers(arrow_type, n, [None, pa.py_buffer(data)], null_count=0)
