@@ -410,12 +410,13 @@ _KEY_CHARS = 7  # stop words up to 7 code points are matched as packed integers
 
 
 class _StopTable(NamedTuple):
-    """``lang``'s stop words as ``piece_counts`` matches them."""
+    """``lang``'s stop words as ``piece_counts`` matches them (its arguments, in order)."""
 
     keys: object  # sorted packed keys of the words of up to ``packable`` code points
     shortest: int
     longest: int
     packable: int  # 7, or 0 when a word has a character outside U+0900-U+09FF
+    stops: bool  # the language has stop words at all
     long_words: object  # the longer words' code points, a row each, padded with -1
 
 
@@ -430,15 +431,9 @@ def _stop_table(lang: str) -> _StopTable:
         keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)
         long_words = code_rows(sorted(w for w in words if len(w) > packable))
         lengths = (min(map(len, words)), max(map(len, words))) if words else (0, 0)
-        _fast_tables[lang] = _StopTable(np.array(keys, dtype=np.int64), *lengths, packable, long_words)
+        keys_array = np.array(keys, dtype=np.int64)
+        _fast_tables[lang] = _StopTable(keys_array, *lengths, packable, bool(words), long_words)
     return _fast_tables[lang]
-
-
-def _piece_counts(codes, flags, starts, ends, lang: str):
-    """``corpus._kernels.piece_counts`` with ``lang``'s stop words."""
-    table = _stop_table(lang)
-    stops = bool(STOP_WORDS.get(lang))
-    return _tables.kernels.piece_counts(codes, flags, starts, ends, *table[:4], stops, table.long_words)
 
 
 assert TOKEN_STRIP == ",;:'\"‘’“”()।" and _TOKEN.pattern.startswith(_segment.TOKEN_START)
@@ -569,19 +564,19 @@ _tables: _Tables | None = None
 
 
 def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
-    """``(counts, separator, facts)`` of the pieces (``corpus._kernels.piece_scan``), with the
-    cue, date, tag-list and menu facts of Python's text tests filled in where the kernel
-    says they can be true (the others would give None/False at once): ``rule_pass``'s facts."""
+    """``(counts, separator, facts)`` of the pieces (``corpus._kernels.piece_scan``, dates
+    included), with the cue, tag-list and menu facts of Python's text tests filled in where
+    the kernel says they can be true (the others would give None/False at once):
+    ``rule_pass``'s facts."""
     global _tables
     if _tables is None:
         _tables = _Tables()
     K = _tables.kernels
     codes, flags = char_flags(text)
-    stop_table = _stop_table(lang)
     code_possible = any(marker in text for marker in _CODE_MARKERS)
     cue_gate = not code_possible and _CUE_STARTS is not None
     counts, separator, facts, checks = K.piece_scan(
-        codes, flags, starts, ends, *stop_table[:4], bool(STOP_WORDS.get(lang)), stop_table.long_words,
+        codes, flags, starts, ends, *_stop_table(lang),
         _tables.section_keys, _tables.cue_starts, _tables.needles, cue_gate, _tables.months, _tables.agos,
     )  # fmt: skip
     chosen = checks.nonzero()[0]

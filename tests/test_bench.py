@@ -256,7 +256,7 @@ def test_menu_scan_equals_the_menu_regex_and_finds_every_menu(synthetic: list[st
     ends = starts + np.array([len(p) for p in pieces])
     prelabel.prelabel_text(text, "bn")  # builds the section-word table
     codes, flags = segment.char_flags(text)
-    counts = prelabel._piece_counts(codes, flags, starts, ends, "bn")
+    counts = _kernels.piece_counts(codes, flags, starts, ends, *prelabel._stop_table("bn"))
     separator, maybe = _kernels.menu_scan(codes, flags, starts, ends, counts, prelabel._tables.section_keys)
     prose = [prelabel.piece_features(p, "bn", False).prose for p in pieces]
     assert separator.tolist() == [bool(prelabel._MENU.search(p)) and not x for p, x in zip(pieces, prose)]
