@@ -140,6 +140,15 @@ def _document(record: dict) -> Document | Problem:
         return Problem(origin, str(err))
 
 
+def _prelabelled(item: dict | Problem, corpus: LineStats | None) -> Document | Problem:
+    """A record read from the input → its pre-labelled ``Document`` (or the ``Problem``)."""
+    if isinstance(item, Problem):
+        return item
+    lines = item.pop(LINE_KEYS, None)
+    doc = _document(item)
+    return doc if isinstance(doc, Problem) else prelabel_document(doc, corpus, lines)
+
+
 # --- corpus prelabel -------------------------------------------------------------------------
 
 
@@ -154,14 +163,11 @@ class _PrelabelBatch:
     def __call__(self, batch: list) -> list:
         out: list = []
         for item in batch:
-            lines = None
-            if not isinstance(item, Problem):
-                lines = item.pop(LINE_KEYS, None)
-                item = _document(item)
-            if isinstance(item, Problem):
-                out.append(item)
+            doc = _prelabelled(item, self.corpus)
+            if isinstance(doc, Problem):
+                out.append(doc)
             else:
-                record = self.serialise(prelabel_document(item, self.corpus, lines))
+                record = self.serialise(doc)
                 out.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
         return out
 
@@ -298,14 +304,10 @@ def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
     by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
     for item in batch:
         origin = item.origin if isinstance(item, Problem) else item["origin"]
-        lines = None
-        if not isinstance(item, Problem):
-            lines = item.pop(LINE_KEYS, None)
-            item = _document(item)
-        if isinstance(item, Problem):
-            items.append(item)
+        doc = _prelabelled(item, corpus)
+        if isinstance(doc, Problem):
+            items.append(doc)
             continue
-        doc = prelabel_document(item, corpus, lines)
         split = split_of(doc.doc_id)
         by_split[split].append(doc)
         text_digest = int(doc.text_sha256[:16], 16)
