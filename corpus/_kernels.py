@@ -482,7 +482,7 @@ def _is_lower(c):
     return 0x61 <= c <= 0x7A
 
 
-# the character-level cut rules of corpus.segment._cuts_in_line, as bits of lines_scan's candidates
+# the cut rules of corpus.segment._cuts_in_line that lines_scan gates, as bits of its candidates
 CUT_TERMINATOR, CUT_LATIN_CAP = _segment.CUT_TERMINATOR, _segment.CUT_LATIN_CAP
 CUT_CAMEL, CUT_TRAILING_TAG = _segment.CUT_CAMEL, _segment.CUT_TRAILING_TAG
 CUT_BYLINE, CUT_CUE, CUT_AGENCY = _segment.CUT_BYLINE, _segment.CUT_CUE, _segment.CUT_AGENCY

@@ -75,7 +75,7 @@ def segment_reference(text: str) -> list[Piece]:
 
 
 # The rules of ``_cuts_in_line`` as bits: the fast path runs on a line only the rules whose
-# cheap test fired there (the first four come from ``corpus._kernels.lines_scan``).
+# cheap test fired there (all but the compound rule's come from ``corpus._kernels.lines_scan``).
 CUT_TERMINATOR, CUT_LATIN_CAP, CUT_CAMEL, CUT_TRAILING_TAG = 1, 2, 4, 8
 CUT_COMPOUND, CUT_BYLINE, CUT_CUE, CUT_AGENCY = 16, 32, 64, 128
 ALL_CUTS = 255
