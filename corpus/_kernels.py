@@ -1115,24 +1115,25 @@ CHECK_CUE, CHECK_TAG_ITEMS, CHECK_MENU_WORDS = 1, 2, 4
 
 @kernel(
     "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
-    "i8[:, ::1]", "i8[:, ::1]", "b1", "i8[:, ::1]", "i8[:, ::1]",
+    "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "b1", "i8[:, ::1]", "i8[:, ::1]",
 )  # fmt: skip
 def piece_scan(
     codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, section_keys,
-    cue_starts, needles, cue_gate, months, agos,
+    cue_rows, cue_info, needles, cue_gate, months, agos,
 ):  # fmt: skip
     """Everything the rules need from the characters of each piece, in one call:
     ``(counts, separator, facts, checks)``. ``counts`` as ``piece_counts``; ``separator``
     as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated`` and ``date`` filled in
     (``date_in``, on pieces of at most 80 code points with a digit or one of ``needles[2:]``,
-    the "ago" words) and no cue yet; ``checks`` the bits ``CHECK_*`` of the text tests Python
-    still has to run on a piece, set only where they can say yes: cue phrases (at most 200
-    code points, and, with ``cue_gate``, starting with a row of ``cue_starts`` or holding
-    ``needles[0]``, "/"), tag lists (at most 15 words, no stop word, two ``needles[1]``,
-    ",", no period at the end) and menus (``menu_scan``'s ``maybe_menu``)."""
+    the "ago" words) and the cue where ``cue_at`` decides it; ``checks`` the bits ``CHECK_*``
+    of the text tests Python still has to run on a piece, set only where they can say yes:
+    cue phrases (at most 200 code points, and, with ``cue_gate``, where ``cue_at`` leaves it
+    to a regex or the piece holds ``needles[0]``, "/", of a desk code), tag lists (at most 15
+    words, no stop word, two ``needles[1]``, ",", no period at the end) and menus
+    (``menu_scan``'s ``maybe_menu``)."""
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
     separator, maybe_menu = menu_scan(codes, flags, starts, ends, counts, section_keys)
-    starting, held = piece_gates(codes, starts, ends, cue_starts, needles)
+    held = piece_gates(codes, starts, ends, needles)
     p = len(starts)
     facts = np.zeros((5, p), dtype=np.int64)
     facts[FACT_REPEATED] = piece_repeats(codes, starts, ends)
@@ -1145,8 +1146,15 @@ def piece_scan(
             ago += held[k, r]
         if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):  # (what a date needs)
             facts[FACT_DATE, k] = date_in(codes, flags, starts[k], ends[k], months, agos)
-        if size <= 200 and (not cue_gate or starting[k] or held[k, 0] > 0):
-            checks[k] |= CHECK_CUE
+        if size <= 200:
+            if not cue_gate or held[k, 0] > 0:
+                checks[k] |= CHECK_CUE
+            else:
+                cue, regex = cue_at(codes, flags, starts[k], ends[k], cue_rows, cue_info)
+                if regex:
+                    checks[k] |= CHECK_CUE
+                else:
+                    facts[FACT_CUE, k] = cue
         if counts[k, COL_WORDS] <= 15 and counts[k, COL_STOPS] == 0 and held[k, 1] >= 2:
             if counts[k, COL_END] != END_PERIOD:
                 checks[k] |= CHECK_TAG_ITEMS
@@ -1221,13 +1229,11 @@ def date_in(codes, flags, s, e, months, agos):
     return False
 
 
-@kernel("u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "i8[:, ::1]")
-def piece_gates(codes, starts, ends, prefixes, needles):
-    """Per piece: whether its text starts with one of the rows of ``prefixes``, and how many
-    times each row of ``needles`` occurs inside it (rows: code points padded with -1;
-    ``prefixes`` sorted by first code point)."""
+@kernel("u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]")
+def piece_gates(codes, starts, ends, needles):
+    """Per piece: how many times each row of ``needles`` (code points padded with -1)
+    occurs inside it."""
     p = len(starts)
-    starting = starting_with(codes, starts, ends, prefixes)
     held = np.zeros((p, len(needles)), dtype=np.int64)
     heads = np.zeros(1024, dtype=np.uint8)  # a needle may start at c only if heads[c % 1024]
     for r in range(len(needles)):
@@ -1240,17 +1246,46 @@ def piece_gates(codes, starts, ends, prefixes, needles):
                 for r in range(len(needles)):
                     if codes[i] == needles[r, 0] and _at(codes, i, e, needles[r]):
                         held[k, r] += 1
-    return starting, held
+    return held
 
 
-@kernel("u4[::1]", "i8[:]", "i8[::1]", "i8[:, ::1]")
-def starting_with(codes, starts, ends, prefixes):
-    """Per ``k``: ``codes[starts[k]:ends[k]]`` starts with a row of ``prefixes`` (code points
-    padded with -1, sorted by first code point)."""
-    out = np.zeros(len(starts), dtype=np.bool_)
-    for k in range(len(starts)):
-        out[k] = _any_at(codes, starts[k], ends[k], prefixes)
-    return out
+# ``cue_at``'s rows: one per text a cue phrase can match (``lexicon.finite_forms``) or per
+# literal start of one that is a real regex; ``info`` columns: the phrase's position in the
+# cue order, its category code, its kind and the row's length.
+CUE_INFO_ORDER, CUE_INFO_CATEGORY, CUE_INFO_KIND, CUE_INFO_LENGTH = range(4)
+CUE_PREFIX, CUE_WHOLE, CUE_REGEX = range(3)
+
+
+@njit(cache=True, nogil=True)
+def cue_at(codes, flags, s, e, rows, info):
+    """``(category, regex)`` of the first cue phrase (in cue order) that matches
+    ``codes[s:e]``: a row of kind ``CUE_PREFIX`` it starts with, or one of kind
+    ``CUE_WHOLE`` it is (or is followed by a final newline: ``$``). ``regex`` is True when a
+    phrase of kind ``CUE_REGEX`` whose literal start it starts with comes first, or the text
+    starts with whitespace (``\\s*`` before the phrases): then its regex decides."""
+    if s >= e or flags[s] & SPACE:
+        return NO_CUE, s < e
+    c = np.int64(codes[s])
+    r = _first_row(rows, c)
+    best = -1
+    category = NO_CUE
+    regex = -1
+    while r < len(rows) and rows[r, 0] == c:
+        if _at(codes, s, e, rows[r]):
+            order = info[r, CUE_INFO_ORDER]
+            kind = info[r, CUE_INFO_KIND]
+            end = s + info[r, CUE_INFO_LENGTH]
+            if kind == CUE_REGEX:
+                if regex < 0 or order < regex:
+                    regex = order
+            elif kind == CUE_PREFIX or end == e or (end == e - 1 and codes[end] == 10):
+                if best < 0 or order < best:
+                    best = order
+                    category = info[r, CUE_INFO_CATEGORY]
+        r += 1
+    if regex >= 0 and (best < 0 or regex < best):
+        return NO_CUE, True
+    return category, False
 
 
 @njit(cache=True, nogil=True)

@@ -319,6 +319,55 @@ def literal_starts(phrase: str) -> list[str]:
     return [""] if parsed.state.flags & re.IGNORECASE else starts(parsed)
 
 
+_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()#")
+
+
+def finite_forms(phrase: str, most: int = 64) -> tuple[list[str], bool] | None:
+    """Every text ``re.match(phrase, t)`` can match, when there are at most ``most`` of them
+    (literals, groups of alternatives, optional parts, classes of single characters), and
+    whether the match must end the text (a final ``$``); None for any other regex.
+
+    ``re.match(phrase, t)`` succeeds exactly when ``t`` starts with one of the texts (or, ending
+    in ``$``, is one of them, or one followed by a final newline), so a compiled scan can
+    decide such a cue phrase without the regex."""
+    if not _REGEX_SYNTAX.intersection(phrase):  # plain text (most phrases): no need to parse
+        return [phrase], False
+    try:
+        from re import _parser as sre_parse  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+
+    def forms(items) -> list[str] | None:
+        out = [""]
+        for op, value in items:
+            if op is sre_parse.LITERAL:
+                options = [chr(value)]
+            elif op is sre_parse.IN and all(kind is sre_parse.LITERAL for kind, _ in value):
+                options = [chr(c) for _, c in value]
+            elif op is sre_parse.SUBPATTERN and not value[1] and not value[2]:
+                options = forms(value[3])
+            elif op is sre_parse.BRANCH:
+                branches = [forms(alternative) for alternative in value[1]]
+                options = None if None in branches else [f for b in branches for f in b]  # type: ignore[union-attr]
+            elif op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT) and value[:2] == (0, 1):
+                inner = forms(value[2])
+                options = None if inner is None else ["", *inner]
+            else:
+                return None
+            if options is None or len(out) * len(options) > most:
+                return None
+            out = [a + b for a in out for b in options]
+        return out
+
+    parsed = sre_parse.parse(phrase)
+    if parsed.state.flags & (re.IGNORECASE | re.MULTILINE):
+        return None
+    items = list(parsed)
+    end = bool(items) and items[-1] == (sre_parse.AT, sre_parse.AT_END)
+    found = forms(items[:-1] if end else items)
+    return None if found is None else (list(dict.fromkeys(found)), end)
+
+
 # Function words: dense in running prose, sparse in menus, lists and headlines.
 STOP_WORDS: dict[str, frozenset[str]] = {
     "bn": frozenset(

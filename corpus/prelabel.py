@@ -46,7 +46,7 @@ from corpus.classifier import (
 )
 from corpus.document import Document, Span
 from corpus.labels import CATEGORY_NAMES, label_of
-from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS, literal_starts
+from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS, finite_forms, literal_starts
 from corpus.repetition import LineStats
 from corpus.segment import (
     INDIC_LETTER,
@@ -520,6 +520,27 @@ def _cue_fast(text: str, code_possible: bool) -> str | None:
     return None
 
 
+def _cue_table() -> tuple:
+    """``corpus._kernels.cue_at``'s rows and their info: every text a cue phrase can match
+    (``finite_forms``), or the literal starts of a phrase that is a real regex, sorted."""
+    import numpy as np
+
+    from corpus import _kernels as K
+
+    entries = []
+    phrases = [(category, phrase) for category in _CUE_ORDER for phrase in CUES[category]]
+    for order, (category, phrase) in enumerate(phrases):
+        found = finite_forms(phrase)
+        if found is None:
+            texts, kind = literal_starts(phrase), K.CUE_REGEX
+        else:
+            texts, kind = found[0], K.CUE_WHOLE if found[1] else K.CUE_PREFIX
+        entries += [(text, order, _CUE_CODE[category], kind, len(text)) for text in texts if text]
+    entries.sort()
+    info = np.array([entry[1:] for entry in entries], dtype=np.int64).reshape(-1, 4)
+    return code_rows([entry[0] for entry in entries]), info
+
+
 class _Tables:
     """What the kernels need besides the document, built once: the section words' hashes
     (``corpus._kernels.word_key``), ``log1p(n) / 6`` for piece lengths ``n`` (grown on
@@ -545,10 +566,8 @@ class _Tables:
         self.is_content = np.array([label_of(c) == "content" for c in CATEGORY_NAMES], dtype=np.uint8)
         self.log_chars = np.zeros(0)
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
-        # what piece_gates looks for: the cue phrases' literal starts (a piece starting with
-        # whitespace may match any: pieces never do), "/" (desk codes), "," (tag lists), the
-        # words a date "ago" ends with
-        self.cue_starts = code_rows(sorted({s for group in (_CUE_STARTS or {}).values() for s in group}))
+        self.cue_rows, self.cue_info = _cue_table()
+        # what piece_gates counts: "/" (desk codes), "," (tag lists), the words a date "ago" ends with
         self.needles = code_rows(["/", ",", *_AGO])
         self.months, self.agos = code_rows(sorted(_MONTH_NAMES)), code_rows(sorted(_AGO_PHRASES))
         self.no_repeats = np.zeros(0, dtype=np.int64)
@@ -576,8 +595,8 @@ def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
     code_possible = any(marker in text for marker in _CODE_MARKERS)
     cue_gate = not code_possible and _CUE_STARTS is not None
     counts, separator, facts, checks = K.piece_scan(
-        codes, flags, starts, ends, *_stop_table(lang),
-        _tables.section_keys, _tables.cue_starts, _tables.needles, cue_gate, _tables.months, _tables.agos,
+        codes, flags, starts, ends, *_stop_table(lang), _tables.section_keys,
+        _tables.cue_rows, _tables.cue_info, _tables.needles, cue_gate, _tables.months, _tables.agos,
     )  # fmt: skip
     chosen = checks.nonzero()[0]
     columns = (chosen, checks[chosen], starts[chosen], ends[chosen])

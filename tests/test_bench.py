@@ -308,6 +308,43 @@ def test_cue_phrases_found_as_the_reference_finds_them(synthetic: list[str]):
     assert literal_starts("উৎস ?:") == ["উৎস"] and literal_starts("(?i)home") == [""]
 
 
+def test_cue_phrases_decided_in_the_scan_as_the_regex_decides_them(synthetic: list[str]):
+    """``piece_scan`` decides a piece's cue itself wherever no real regex can come first
+    (``_kernels.cue_at`` on ``lexicon.finite_forms``); there it is ``_cue``'s, exactly, and
+    only the few pieces it leaves go to Python."""
+    import numpy as np
+
+    from corpus import _kernels
+    from corpus.lexicon import CUES, finite_forms
+
+    forms = [f for c in prelabel._CUE_ORDER for p in CUES[c] for f in (finite_forms(p) or ([], 0))[0]]
+    texts = _pieces_of(synthetic[:60] + [_normalised(t) for t in EDGE_TEXTS])
+    texts += [f"{f}{tail}" for f in forms for tail in ("", ": খবর", "x", ")", " ")] + [f[:-1] for f in forms]
+    texts += ["PTI", "(PTI)", "(PTI) x", "(AGI)", "(With inputs from agencies)", "[বিজ্ঞাপন_১২]", "X", "Xx"]
+    texts += ["Download the App", "Download App", "Comments (3)", "মন্তব্য (০)", "ক/খ", "খবর ঢাকার।", "a" * 201]
+    texts = [t for t in dict.fromkeys(t.strip() for t in texts) if t and "\n" not in t]
+    texts = [t for t in texts if not any(m in t for m in prelabel._CODE_MARKERS)]  # (cue_gate: no code)
+    text = "\n".join(texts)
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]).astype(np.int64)
+    ends = starts + np.array([len(t) for t in texts], dtype=np.int64)
+    codes, flags = segment.char_flags(text)
+    tables = prelabel._tables
+    facts, checks = _kernels.piece_scan(
+        codes, flags, starts, ends, *prelabel._stop_table("bn"), tables.section_keys,
+        tables.cue_rows, tables.cue_info, tables.needles, True, tables.months, tables.agos,
+    )[2:]  # fmt: skip
+    expected = [prelabel._CUE_CODE.get(prelabel._cue(t), _kernels.NO_CUE) for t in texts]
+    in_python = (checks & _kernels.CHECK_CUE).astype(bool)
+    assert [c for c, p in zip(facts[_kernels.FACT_CUE].tolist(), in_python) if not p] == [
+        e for e, p in zip(expected, in_python) if not p
+    ]
+    assert in_python.sum() < len(texts) / 10
+    assert sum(e != _kernels.NO_CUE for e, p in zip(expected, in_python) if not p) >= len(forms)
+    assert finite_forms("Comments? ?\\(") == (["Comment(", "Comment (", "Comments(", "Comments ("], False)
+    assert finite_forms("(?:এজেন্সি|P[T]I)$") == (["এজেন্সি", "PTI"], True)
+    assert finite_forms("a*") is None and finite_forms("(?i)ab") is None and finite_forms("a\\b") is None
+
+
 def test_dates_found_as_the_reference_finds_them(synthetic: list[str]):
     """The compiled date test (``corpus._kernels.date_in`` in ``piece_scan``) finds a date
     exactly where ``_DATE`` does, on real pieces and on random strings of date parts."""
