@@ -106,7 +106,7 @@ def kernel(*types: str):
     return wrap
 
 
-_DTYPES = {"u1": np.uint8, "u2": np.uint16, "u4": np.uint32, "u8": np.uint64, "i4": np.int32}
+_DTYPES = {"u1": np.uint8, "u2": np.uint16, "u4": np.uint32, "u8": np.uint64, "i2": np.int16, "i4": np.int32}
 _DTYPES |= {"i8": np.int64, "f8": np.float64, "b1": np.bool_}
 
 
@@ -282,7 +282,7 @@ def _same_word(codes, a, size, word):
 C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
 
 
-@kernel("u4[::1]", "u2[::1]", "i8[::1]", "i4[::1]", "i4[::1]", "i4[::1]", "i4[::1]", "i8")
+@kernel("u4[::1]", "u2[::1]", "i8[::1]", "i2[::1]", "i2[::1]", "i2[::1]", "i2[::1]", "i8")
 def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     """The n-gram ids langdetect extracts from a Bengali/Devanagari text, in its order.
 

@@ -163,6 +163,7 @@ class _Tables:
                     vector = probs.setdefault(gram, [0.0] * len(_SCRIPT_PROFILES))
                     vector[index] = 1.0 * freq / profile["n_words"][len(gram) - 1]
         grams = list(probs)
+        self.grams = grams  # by id
         # (language index, probability) pairs of each n-gram, zeros left out
         self.dense = [tuple(probs[g]) for g in grams]  # probability in each script language
         # alphabet: 0 = space, 1.. = characters that occur in those n-grams, last = anything else
@@ -177,10 +178,11 @@ class _Tables:
                 self.alphabet[C_SCRIPT + ord(ch) - 0x0900] = i
         # n-gram id by alphabet indices (-1: not a profile n-gram); trigrams in two steps (the
         # pair's row among the pairs that start a trigram, then the third character), so the
-        # tables stay small enough for the cache
-        self.t1 = np.full(size, -1, dtype=np.int32)
-        self.t2 = np.full(size * size, -1, dtype=np.int32)
-        self.row3 = np.full(size * size, -1, dtype=np.int32)
+        # tables stay small enough for the cache (int16: ids and rows number in the thousands)
+        assert len(grams) < 2**15
+        self.t1 = np.full(size, -1, dtype=np.int16)
+        self.t2 = np.full(size * size, -1, dtype=np.int16)
+        self.row3 = np.full(size * size, -1, dtype=np.int16)
         trigrams = []
         for gid, gram in enumerate(grams):
             key = 0
@@ -191,10 +193,10 @@ class _Tables:
             else:
                 (self.t1, self.t2)[len(gram) - 1][key] = gid
         pairs = sorted({pair for pair, _, _ in trigrams})
-        self.row3[pairs] = np.arange(len(pairs), dtype=np.int32)
-        self.t3 = np.full(len(pairs) * size, -1, dtype=np.int32)
+        self.row3[pairs] = np.arange(len(pairs), dtype=np.int16)
+        self.t3 = np.full(len(pairs) * size, -1, dtype=np.int16)
         for pair, third, gid in trigrams:
-            self.t3[self.row3[pair] * size + third] = gid
+            self.t3[int(self.row3[pair]) * size + third] = gid
         self.classes = _class_table(np)
         self.dense_array = np.array(self.dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
         self.position_array = np.array(self.positions, dtype=np.int64)

@@ -240,6 +240,28 @@ def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: l
     assert expected == [langid.detect_language_reference(t) for t in texts]
 
 
+def test_compiled_ngrams_are_the_ones_langdetect_extracts(synthetic: list[str]):
+    """``script_ngrams`` lists exactly langdetect's n-grams, in its order (``Detector``'s own
+    extraction), on the texts it certifies; every 1-, 2- and 3-gram of the tables is reached."""
+    import numpy as np
+
+    tables = langid._get_tables()
+    assert tables is not None
+    arguments = (tables.classes, tables.alphabet, tables.t1, tables.t2, tables.row3, tables.t3, tables.size)
+    seen: set[int] = set()
+    texts = synthetic[:40] + [" ".join(tables.grams[i : i + 1000]) for i in range(0, len(tables.grams), 1000)]
+    for text in (t[: langid._MAX_TEXT] for t in texts):  # (as append cuts them)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        ok, ids = _kernels.script_ngrams(codes, *arguments)
+        assert ok
+        detector = langid._detector_factory().create()
+        detector.append(text)
+        detector.cleaning_text()  # (as _detect_block does first)
+        assert [tables.grams[i] for i in ids.tolist()] == detector._extract_ngrams()
+        seen.update(ids.tolist())
+    assert len(seen) == len(tables.grams)
+
+
 def _pieces_of(texts: list[str]) -> list[str]:
     return [t[p.start : p.end] for t in texts for p in segment.segment(t)]
 
