@@ -499,8 +499,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     * ``candidate[k]`` has bit ``CUT_*`` set when that character-level rule of
       ``segment._cuts_in_line`` may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
       ``_INDIC_THEN_LATIN_CAP`` exactly; ``_CAMEL_KICKER`` needs lower-Upper-lower and a colon in
-      the line; ``_TRAILING_LATIN_TAG`` a line whose last visible character is ``)``; the
-      byline rule a line whose text starts with a row of ``bylines``; the in-line cue rule
+      the line; ``_TRAILING_LATIN_TAG`` exactly; the byline rule a line whose text starts
+      with a row of ``bylines`` and that holds one of ``:|।``; the in-line cue rule
       ``[।.!?]``, then whitespace within the line, then a row of ``cues``; the agency rule a
       line holding a row of ``agencies``, ``(name)``: rows are code points padded with -1,
       sorted by first code point);
@@ -526,6 +526,7 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     last = -1
     colon = False
     camel = False
+    bar = False  # "|" or "।" in the line
     i = 0
     while i <= n:
         if i == n or codes[i] == 10:
@@ -536,16 +537,16 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
             else:
                 lines[k, 1] = first
                 lines[k, 2] = last + 1
-                if codes[last] == 0x29:  # ")" ends the line
+                if codes[last] == 0x29 and _trailing_tag(codes, flags, start, last):
                     candidate[k] |= CUT_TRAILING_TAG
                 if colon and camel:  # "xYz ... :"
                     candidate[k] |= CUT_CAMEL
-                if _any_at(codes, first, n, bylines):
+                if (colon or bar) and _any_at(codes, first, n, bylines):  # (the rule ends in [:|।])
                     candidate[k] |= CUT_BYLINE
             k += 1
             start = i + 1
             first = last = -1
-            colon = camel = False
+            colon = camel = bar = False
             i += 1
             continue
         c = codes[i]
@@ -563,6 +564,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 j += 1
             if _any_at(codes, j, n, cues):
                 candidate[k] |= CUT_CUE
+        if c == 0x7C or c == 0x0964:
+            bar = True
         if c == 0x3A:
             colon = True
         elif c == 0x28:
@@ -631,6 +634,34 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 n_maybe += 1
                 break
     return lines, candidate, runs, maybe[:n_maybe]
+
+
+@njit(cache=True, nogil=True)
+def _tag_char(c):
+    """[A-Za-z &-]"""
+    return _is_upper(c) or _is_lower(c) or c == 0x20 or c == 0x26 or c == 0x2D
+
+
+@njit(cache=True, nogil=True)
+def _trailing_tag(codes, flags, start, last):
+    """``segment._TRAILING_LATIN_TAG`` matches the line that starts at ``start`` and whose
+    last non-whitespace character, ``)``, is at ``last``: ``(`` + [A-Za-z] + 2 to 60 of
+    [A-Za-z &-] + ``)``, after whitespace that follows one of ``।॥!?.``."""
+    p = last - 1
+    while p >= start and last - p <= 62 and _tag_char(codes[p]):
+        p -= 1
+    inside = last - p - 1
+    if p < start or codes[p] != 0x28 or inside < 3 or inside > 61:
+        return False
+    if not (_is_upper(codes[p + 1]) or _is_lower(codes[p + 1])):
+        return False
+    q = p - 1
+    while q >= start and flags[q] & SPACE:
+        q -= 1
+    if q == p - 1 or q < start:
+        return False
+    c = codes[q]
+    return c == 0x0964 or c == 0x0965 or c == 0x21 or c == 0x3F or c == 0x2E
 
 
 @njit(cache=True, nogil=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus import _kernels, langid, prelabel, segment
+from corpus import _kernels, langid, lexicon, prelabel, segment
 from corpus.ingest import read_documents, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,6 +215,38 @@ def test_fast_paths_equal_the_reference_paths_on_edge_cases(raw: str):
                 langid.detect_language(text)
         else:
             assert langid.detect_language(text) == expected
+
+
+def test_line_gates_let_through_every_line_a_rule_cuts():
+    """``lines_scan``'s gates (the trailing-tag rule decided exactly, bylines only in lines
+    with one of ``:|।``) on random lines made of the rules' parts: the fast segmenter cuts
+    every one as the reference does, and the trailing-tag gate fires exactly where the rule
+    matches."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(1)
+    parts = ["।", "॥", ".", "!", "?", " ", "  ", "\t", "\u00a0", "(", ")", "(AI)", "a", "Ab", "x y", "&", "-",
+             "Z" * 30, "ক", "খবর", ":", "|", ", ঢাকা"]  # fmt: skip
+    lines = ["".join(rng.choice(parts) for _ in range(rng.randint(1, 14))) for _ in range(3000)]
+    bylines = ["নিজস্ব প্রতিবেদক", "Staff Reporter", "संवाददाता"]
+    ends = ["", ":", " |", ", ঢাকা:", "।", ", ঢাকা", " খবর"]
+    for _ in range(400):
+        lines.append(rng.choice(bylines) + rng.choice(ends) + rng.choice(parts) * rng.randint(0, 2))
+    for _ in range(500):
+        tag = rng.choice("AAaa 1ক(") + "".join(rng.choices("Ab &-" * 20 + "1", k=rng.randint(0, 64)))
+        after = rng.choice(["।", ".", "!", "", "ক", ") "]) + rng.choice([" ", "  ", "", "\t"])
+        lines.append(rng.choice(parts) + after + f"({tag})" + rng.choice(["", " "]))
+    lines += ["খবর। (Artificial Intelligence)", "খবর।(AI)", f"খবর। ({'A' * 61})", f"খবর। ({'A' * 62})"]
+    text = "\n".join(lines)
+    assert segment.segment(text) == segment.segment_reference(text)
+    candidate = segment._lines_scan(text)[1]
+    tagged = [bool(segment._TRAILING_LATIN_TAG.search(line)) for line in lines]
+    assert ((candidate & segment.CUT_TRAILING_TAG) > 0).tolist() == tagged
+    assert 30 < sum(tagged) < len(lines) - 30 and tagged[-4:] == [True, False, True, False]
+    matched = [bool(lexicon.BYLINE_PREFIX.match(line)) for line in lines]
+    assert np.all(candidate[np.array(matched)] & segment.CUT_BYLINE) and 60 < sum(matched) < 340
 
 
 def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: list[str]):
