@@ -608,7 +608,7 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
         for j in range(runs[r, 0], runs[r, 1]):
             h = h * base + np.uint64(codes[j] + 1)
         hashes[r] = _keyed(h, runs[r, 1] - runs[r, 0])
-    known = np.sort(hashes)
+    known = _hash_set(hashes)
     maybe = np.empty(n_runs, dtype=np.int64)
     n_maybe = 0
     for r in range(n_runs):
@@ -622,14 +622,14 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
             prefix[j + 1] = prefix[j] * base + np.uint64(codes[a + j] + 1)
         head = False
         for i in range(min_half, size - min_half + 1):
-            if _member(known, _keyed(prefix[i], i)):
+            if _in_hash_set(known, _keyed(prefix[i], i)):
                 head = True
                 break
         if not head:
             continue
         for i in range(min_half, size - min_half + 1):
             tail = prefix[size] - prefix[i] * power[size - i]
-            if _member(known, _keyed(tail, size - i)):
+            if _in_hash_set(known, _keyed(tail, size - i)):
                 maybe[n_maybe] = r
                 n_maybe += 1
                 break
@@ -662,6 +662,36 @@ def _trailing_tag(codes, flags, start, last):
         return False
     c = codes[q]
     return c == 0x0964 or c == 0x0965 or c == 0x21 or c == 0x3F or c == 0x2E
+
+
+@njit(cache=True, nogil=True)
+def _hash_set(values):
+    """``values`` as an open-addressing set (linear probing, at most half full, 0 = empty;
+    a value 0 is stored as 1, so ``_in_hash_set`` may say yes for 0 or 1: a superset)."""
+    size = 16
+    while size < 2 * len(values):
+        size *= 2
+    table = np.zeros(size, dtype=np.uint64)
+    mask = size - 1
+    for i in range(len(values)):
+        v = values[i] if values[i] != 0 else np.uint64(1)
+        at = _slot(v, mask)
+        while table[at] != 0 and table[at] != v:
+            at = (at + 1) & mask
+        table[at] = v
+    return table
+
+
+@njit(cache=True, nogil=True)
+def _in_hash_set(table, value):
+    v = value if value != 0 else np.uint64(1)
+    mask = len(table) - 1
+    at = _slot(v, mask)
+    while table[at] != 0:
+        if table[at] == v:
+            return True
+        at = (at + 1) & mask
+    return False
 
 
 @njit(cache=True, nogil=True)
