@@ -160,6 +160,7 @@ def build_compiled_module(target: Path) -> Path:
 ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN
 TOKSTART, STRIP, SENT, DOT = _segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT
 WORD = _segment.F_WORD
+OTHER_LETTER = _segment.F_OTHER_LETTER
 UNBUILT = _segment._UNBUILT  # a flag-table entry not computed yet
 # characters ``str.rstrip`` removes before the end-of-piece test: " ' ” ’ » ) ]
 _CLOSERS = np.array([0x22, 0x27, 0x201D, 0x2019, 0xBB, 0x29, 0x5D], dtype=np.int64)
@@ -662,6 +663,68 @@ def _trailing_tag(codes, flags, start, last):
         return False
     c = codes[q]
     return c == 0x0964 or c == 0x0965 or c == 0x21 or c == 0x3F or c == 0x2E
+
+
+@kernel("u4[::1]", "u4[::1]", "i8[:, ::1]", "i8[::1]", "i8")
+def compound_splits(codes, flags, runs, maybe, min_half):
+    """Per word ``runs[maybe[j]]`` (``lines_scan``'s, compared here code point by code point,
+    not by hash): where ``segment._compound_cuts`` cuts it, or 0. A word is cut only if no
+    other run equals it, at the first ``i`` from ``min_half`` to ``len - min_half`` where the
+    head does not end in a virama, the tail starts with a letter (category Lo) and both are
+    words of ``runs`` (the vocabulary: every word of ``min_half``+ code points)."""
+    n_runs = len(runs)
+    base = np.uint64(0x100000001B3)
+    hashes = np.empty(n_runs, dtype=np.uint64)
+    for r in range(n_runs):
+        h = np.uint64(0)
+        for j in range(runs[r, 0], runs[r, 1]):
+            h = h * base + np.uint64(codes[j] + 1)
+        hashes[r] = _keyed(h, runs[r, 1] - runs[r, 0])
+    order = np.argsort(hashes)
+    sorted_hashes = hashes[order]
+    out = np.zeros(len(maybe), dtype=np.int64)
+    longest = 0
+    for j in range(len(maybe)):
+        longest = max(longest, runs[maybe[j], 1] - runs[maybe[j], 0])
+    prefix = np.empty(longest + 1, dtype=np.uint64)
+    power = np.empty(longest + 1, dtype=np.uint64)
+    power[0] = np.uint64(1)
+    for i in range(longest):
+        power[i + 1] = power[i] * base
+    for j in range(len(maybe)):
+        a = runs[maybe[j], 0]
+        b = runs[maybe[j], 1]
+        size = b - a
+        if _runs_equal_to(codes, runs, order, sorted_hashes, hashes[maybe[j]], a, b) != 1:
+            continue
+        prefix[0] = np.uint64(0)
+        for i in range(size):
+            prefix[i + 1] = prefix[i] * base + np.uint64(codes[a + i] + 1)
+        for i in range(min_half, size - min_half + 1):
+            last = codes[a + i - 1]
+            if last == 0x09CD or last == 0x094D or not flags[a + i] & OTHER_LETTER:
+                continue
+            head = _keyed(prefix[i], i)
+            tail = _keyed(prefix[size] - prefix[i] * power[size - i], size - i)
+            if _runs_equal_to(codes, runs, order, sorted_hashes, head, a, a + i) > 0 and (
+                _runs_equal_to(codes, runs, order, sorted_hashes, tail, a + i, b) > 0
+            ):
+                out[j] = i
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _runs_equal_to(codes, runs, order, sorted_hashes, key, a, b):
+    """How many runs hold exactly ``codes[a:b]`` (whose keyed hash is ``key``)."""
+    at = np.searchsorted(sorted_hashes, key)
+    found = 0
+    while at < len(sorted_hashes) and sorted_hashes[at] == key:
+        r = order[at]
+        if _same_text(codes, runs[r, 0], runs[r, 1], a, b):
+            found += 1
+        at += 1
+    return found
 
 
 @njit(cache=True, nogil=True)

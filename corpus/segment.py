@@ -145,8 +145,8 @@ def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | No
 # so only those lines go through ``_cuts_in_line``; the others are one trimmed piece. One
 # compiled pass over the code points (``corpus._kernels.lines_scan``) finds the lines and
 # their trimmed bounds, the lines where the character-level rules may cut, the words of the
-# vocabulary and the long words whose ends are words too (the only ones ``_splits`` can
-# split; those it does split are the only words the compound rule then looks at). The
+# vocabulary and the long words whose ends are words too (by hash: the only ones the compound
+# rule can cut; ``corpus._kernels.compound_splits`` decides which it cuts, and where). The
 # byline, in-line cue and dateline-agency rules start with literal text (a byline's first
 # words, a cue phrase after a sentence end, an agency's "(name)"), which the same pass looks
 # for, so their regexes only run on lines that hold it.
@@ -187,22 +187,27 @@ def segment_arrays(text: str):
     """``segment_bounds`` as four int64 arrays: starts, ends, line numbers and glued (0/1)."""
     import numpy as np
 
+    from corpus import _kernels
+
     table, line_rules, runs, maybe = _lines_scan(text)
     rules = line_rules.astype(np.int64)
     offsets, firsts, ends = table[:, 0], table[:, 1], table[:, 2]
     starts = offsets.tolist()
+    # the compound rule's vocabulary, cut down to what it reads: each compound (a once-seen word
+    # it can cut) and the two words of its first split, all with count 1 (the compound's own;
+    # only the presence of the others is read), found by the compiled scan
     vocabulary: Counter[str] = Counter()
     compounds: set[str] = set()
-    if len(maybe):  # some word may be two: the vocabulary decides (else the compound rule cuts nothing)
-        words = [text[a:b] for a, b in runs.tolist()]
-        vocabulary.update(words)
-        compounds = {
-            words[k] for k in maybe.tolist() if vocabulary[words[k]] == 1 and _splits(words[k], vocabulary)
-        }
-        for word in compounds:
-            found = re.search(rf"(?<![{INDIC_LETTER}]){re.escape(word)}(?![{INDIC_LETTER}])", text)
-            if found:
-                rules[bisect_right(starts, found.start()) - 1] |= CUT_COMPOUND
+    if len(maybe):  # some word may be two (else the compound rule cuts nothing)
+        codes, flags = char_flags(text)
+        splits = _kernels.compound_splits(codes, flags, runs, maybe, _MIN_HALF)
+        for k, at in zip(maybe[splits > 0].tolist(), splits[splits > 0].tolist()):
+            a, b = runs[k].tolist()
+            word = text[a:b]
+            compounds.add(word)
+            for known in (word, word[:at], word[at:]):
+                vocabulary[known] = 1
+            rules[bisect_right(starts, a) - 1] |= CUT_COMPOUND  # (its only occurrence)
     whole = firsts < ends  # lines that are one piece
     cut_starts: list[int] = []
     cut_ends: list[int] = []
@@ -258,16 +263,6 @@ def _vocabulary(text: str) -> Counter[str]:
     return Counter([text[a:b] for a, b in runs.tolist()])
 
 
-def _splits(word: str, vocabulary: Counter[str]) -> bool:
-    for i in range(_MIN_HALF, len(word) - _MIN_HALF + 1):
-        head, tail = word[:i], word[i:]
-        if head[-1] in _VIRAMAS or unicodedata.category(tail[0]) != "Lo":
-            continue
-        if vocabulary[head] and vocabulary[tail]:
-            return True
-    return False
-
-
 # --- Character classes, vectorised ----------------------------------------------------------
 #
 # The fast paths (here, in ``corpus.prelabel`` and ``corpus.ingest``) work on a text's code
@@ -287,6 +282,7 @@ F_DOT = 1 << 7  # .
 F_CONTROL = 1 << 9  # a control character that scraped text never has (ingest.check_text)
 F_NFC_UNSAFE = 1 << 10  # NFC may change it, or outside the blocks whose NFC behaviour is listed
 F_WORD = 1 << 11  # regex \w (str.isalnum, or "_")
+F_OTHER_LETTER = 1 << 12  # unicodedata.category(ch) == "Lo"
 # NFC can only change a pair of "safe" neighbours through one of three roles: left role k
 # (bit 16 + k) followed by right role k (bit 19 + k). 0: composition (X + nukta, X + AA/AU
 # length mark); 1: a decomposable character followed by a mark; 2: two combining marks
@@ -335,6 +331,8 @@ class _CharTable:
             f |= F_DOT
         if self.word.match(ch):
             f |= F_WORD
+        if unicodedata.category(ch) == "Lo":
+            f |= F_OTHER_LETTER
         if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS:
             f |= F_CONTROL
         listed = any(lo <= cp <= hi for lo, hi in _NFC_BLOCKS)

@@ -249,6 +249,30 @@ def test_line_gates_let_through_every_line_a_rule_cuts():
     assert np.all(candidate[np.array(matched)] & segment.CUT_BYLINE) and 60 < sum(matched) < 340
 
 
+def test_compound_words_cut_as_the_reference_cuts_them():
+    """Random lines of words, glued pairs and triples (once, twice, with a sentence end before
+    them, halves that are compounds themselves, virama and vowel-sign edges): the compiled
+    ``compound_splits`` and the cut-down vocabulary give the reference segmenter's pieces."""
+    import random
+
+    rng = random.Random(2)
+    words = ["বিভ্রাট", "মেটার", "কলকাতা", "প্রতিবেদক", "ঢাকার", "সরকারের", "নির্বাচন", "क्रिकेट", "दिल्ली"]
+    words += ["কর্মসূচি", "ক্", "িকাতা", "নির্বা", "আলোচনা", "সিদ্ধান্ত", "জানিয়েছেন", "প্রধানমন্ত্রী"]
+    glued = [a + b for a in words for b in words]
+    glued += [a + b + c for a, b, c in zip(words, words[1:], words[2:])]
+    parts = [*words, *words, *glued, " ", " ", "। ", ". ", ", ", "Ab", "১২"]
+    lines = [" ".join(rng.choices(parts, k=rng.randint(1, 12))) for _ in range(2400)]
+    texts = ["\n".join(lines[i : i + 8]) for i in range(0, len(lines), 8)]
+    # the first split would follow a virama: the one after code point 12 is the cut
+    texts.append("विद्यार्थ् कार्यक्रम विद्यार्थ्का र्यक्रम विद्यार्थ्कार्यक्रम")
+    cut = 0
+    for text in texts:
+        pieces = segment.segment(text)
+        assert pieces == segment.segment_reference(text)
+        cut += sum(p.glued for p in pieces)
+    assert cut > 300
+
+
 def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: list[str]):
     """The walk restarts when the random stream runs out, and sums like this Python's ``sum``."""
     import numpy as np
