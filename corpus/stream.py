@@ -45,7 +45,7 @@ from pathlib import Path
 
 from corpus.document import Document
 from corpus.ingest import Problem, input_files, make_document, read_records
-from corpus.labels import CATEGORY_NAMES, SPLITS
+from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError
 from corpus.prelabel import prelabel_document
 from corpus.repetition import LineSample, LineStats
@@ -284,12 +284,16 @@ def _digest(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
 
 
+_CATEGORY_AT = {name: k for k, name in enumerate(CATEGORY_NAMES)}
+_IS_CONTENT = {name: CATEGORY_LABEL[name] == "content" for name in CATEGORY_NAMES}
+
+
 def _doc_stats(doc: Document) -> tuple:
     per_category = [0] * len(CATEGORY_NAMES)
     content = boilerplate = 0
     for span in doc.spans:
-        per_category[CATEGORY_NAMES.index(span.category)] += 1
-        if span.label == "content":
+        per_category[_CATEGORY_AT[span.category]] += 1
+        if _IS_CONTENT[span.category]:
             content += span.end - span.start
         else:
             boilerplate += span.end - span.start

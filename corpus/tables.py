@@ -191,6 +191,18 @@ def arrow_tables(columns: Columns) -> tuple:
     return pa.Table.from_arrays(arrays, schema=documents_schema), spans
 
 
+def _utf8_of(strings: list[str]) -> tuple[bytes, np.ndarray]:
+    """The strings' UTF-8 bytes, one after the other, and the byte offset where each starts
+    (and the end); ASCII strings (ids, codes) are encoded in one piece."""
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    if all(map(str.isascii, strings)):  # a byte per character
+        np.cumsum(list(map(len, strings)), out=offsets[1:])
+        return "".join(strings).encode("ascii"), offsets
+    encoded = [v.encode("utf-8") for v in strings]
+    np.cumsum(list(map(len, encoded)), out=offsets[1:])
+    return b"".join(encoded), offsets
+
+
 _NUMPY_TYPES = {"int32": np.int32, "int64": np.int64, "float": np.float32, "bool": np.bool_}
 
 
@@ -203,16 +215,17 @@ def arrow_array(values: list, arrow_type):
     import pyarrow as pa
 
     n = len(values)
-    present = np.fromiter((v is not None for v in values), dtype=np.bool_, count=n)
-    validity = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
-    nulls = int(n - present.sum())
+    nulls = values.count(None)
+    validity = None
+    if nulls:
+        present = np.fromiter((v is not None for v in values), dtype=np.bool_, count=n)
+        validity = pa.py_buffer(np.packbits(present, bitorder="little"))
     if arrow_type == pa.string():
-        encoded = [v.encode("utf-8") if v is not None else b"" for v in values]
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+        strings = [v if v is not None else "" for v in values] if nulls else values
+        data, offsets = _utf8_of(strings)
         if offsets[-1] >= 2**31:  # more than a string array holds: Arrow's own conversion
             return pa.array(values, arrow_type)
-        buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))]
+        buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)]
         return pa.Array.from_buffers(arrow_type, n, buffers, null_count=nulls)
     numpy_type = _NUMPY_TYPES.get(str(arrow_type))
     if nulls or numpy_type is None:  # (no such column in the release schemas)

@@ -175,6 +175,9 @@ def test_arrays_built_from_buffers_equal_pyarrows_own_conversion():
         (pa.string(), ["a", None, "ক্ষ😀\u200d", "", "x" * 1000]),
         (pa.string(), []),
         (pa.string(), [None, None]),
+        (pa.string(), ["ab", "é", "", "€x", "😀", "aé€😀", "ঢাকা", None, ""]),  # 1- to 4-byte characters
+        (pa.string(), ["ascii", "", "only"]),
+        (pa.string(), ["", ""]),
         (pa.int32(), [0, 5, 2**31 - 1, -(2**31)]),
         (pa.int64(), [-1, 3, 2**40]),
         (pa.float32(), [0.1234, 1.0, 0.0, 1e-05, 0.33333]),
