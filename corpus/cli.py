@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,8 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from corpus.document import Document
 from corpus.ingest import Problem
-from corpus.labels import CATEGORIES, LABELS
+from corpus.labels import CATEGORIES, LABELS, label_of
 from corpus.staging import staging_path
+
+if TYPE_CHECKING:
+    from corpus.prelabel import SpanColumns
 
 # One BLAS thread: no command needs more, and OpenBLAS's idle threads spin on a core at
 # start-up. Set before anything loads numpy (nothing above does); an explicit setting wins.
@@ -239,44 +244,60 @@ def note_single_pass(input: Path, corpus_stats: bool) -> None:
     )
 
 
-def prelabel_record(doc: Document) -> dict:
+def prelabel_record(doc: Document, labelled: SpanColumns | None = None) -> dict:
+    """What ``corpus prelabel`` writes for ``doc``: its spans, or ``labelled`` (the spans of a
+    document not labelled yet, ``corpus.stream``'s)."""
+    if labelled is None:
+        labelled = _columns_of(doc)
     return {
         "id": doc.doc_id,
         "text": doc.text,
         "lang": doc.lang,
         "spans": [
-            {"start": s.start, "end": s.end, "label": s.label, "category": s.category, "score": s.score}
-            for s in doc.spans
+            {"start": start, "end": end, "label": label_of(category), "category": category, "score": score}
+            for start, end, category, score in zip(*labelled[:4])
         ],
-        "model_version": doc.model_version,
+        "model_version": labelled.model_version,
     }
 
 
-_INF = float("inf")
+def _columns_of(doc: Document) -> SpanColumns:
+    from corpus.prelabel import SpanColumns
+
+    return SpanColumns.of(doc.spans, doc.model_version)
+
+
 _LABELLED: dict[str, str] = {}  # category → its span's encoded "label" and "category" members
 
 
-def prelabel_json(doc: Document) -> str:
-    """``json.dumps(prelabel_record(doc), ensure_ascii=False)``, built directly (what the CLI writes).
+def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> str:
+    """``json.dumps(prelabel_record(doc, labelled), ensure_ascii=False)``, built directly (what
+    the CLI writes).
 
     Same encoder for strings (``json.encoder.encode_basestring``), ``repr`` for ints and finite
     floats, same separators and key order; anything else goes through ``json.dumps`` itself.
     """
     from json.encoder import encode_basestring as enc
 
-    spans = []
-    for s in doc.spans:
-        start, end, score = s.start, s.end, s.score
-        plain = type(start) is int and type(end) is int and type(score) is float and abs(score) < _INF
-        if not plain:  # (json.dumps writes NaN/Infinity, and subclasses its own way)
-            return json.dumps(prelabel_record(doc), ensure_ascii=False)
-        labelled = _LABELLED.get(s.category)
-        if labelled is None:
-            labelled = _LABELLED[s.category] = f'"label": {enc(s.label)}, "category": {enc(s.category)}'
-        spans.append(f'{{"start": {start!r}, "end": {end!r}, {labelled}, "score": {score!r}}}')
+    if labelled is None:
+        labelled = _columns_of(doc)
+    starts, ends, categories, scores, model_version = labelled
+    plain = {*map(type, starts), *map(type, ends)} <= {int} and {*map(type, scores)} <= {float}
+    if not plain or not all(map(math.isfinite, scores)):  # (json.dumps: NaN/Infinity, subclasses)
+        return json.dumps(prelabel_record(doc, labelled), ensure_ascii=False)
+    members = []
+    for category in categories:
+        member = _LABELLED.get(category)
+        if member is None:
+            member = _LABELLED[category] = f'"label": {enc(label_of(category))}, "category": {enc(category)}'
+        members.append(member)
+    spans = ", ".join(
+        f'{{"start": {start!r}, "end": {end!r}, {member}, "score": {score!r}}}'
+        for start, end, member, score in zip(starts, ends, members, scores)
+    )
     return (
         f'{{"id": {enc(doc.doc_id)}, "text": {enc(doc.text)}, "lang": {enc(doc.lang)}, '
-        f'"spans": [{", ".join(spans)}], "model_version": {enc(doc.model_version)}}}'
+        f'"spans": [{spans}], "model_version": {enc(model_version)}}}'
     )
 
 

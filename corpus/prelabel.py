@@ -358,12 +358,49 @@ def document_pieces(text: str) -> list:
     return [_Bounds(*b) for b in segment_bounds(text)] if FAST else segment(text)
 
 
+class SpanColumns(NamedTuple):
+    """A document's labelled spans as columns (what the fast path computes, and what the
+    CLI writes): ``Span``'s fields but ``label_source``, scores rounded to 4 places, and
+    the model that labelled them."""
+
+    starts: list[int]
+    ends: list[int]
+    categories: list[str]
+    scores: list[float]
+    model_version: str = ""
+
+    @classmethod
+    def of(cls, spans: Sequence[Span], model_version: str = "") -> SpanColumns:
+        starts, ends = [s.start for s in spans], [s.end for s in spans]
+        return cls(starts, ends, [s.category for s in spans], [s.score for s in spans], model_version)
+
+    def spans(self) -> list[Span]:
+        return list(map(Span, self.starts, self.ends, self.categories, self.scores))
+
+
 def prelabel_with(
     text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None = None
 ) -> list[Span]:
     """Labelled spans from the rules and ``classifier`` (None: the rules alone)."""
+    return (
+        prelabel_columns(text, lang, classifier, line_repeats).spans()
+        if FAST
+        else _prelabel_reference(text, lang, classifier, line_repeats)
+    )
+
+
+def prelabel_columns(
+    text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None = None
+) -> SpanColumns:
+    """``prelabel_with``'s spans as columns."""
     if FAST:
         return _prelabel_fast(text, lang, classifier, line_repeats)
+    return SpanColumns.of(_prelabel_reference(text, lang, classifier, line_repeats))
+
+
+def _prelabel_reference(
+    text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None
+) -> list[Span]:
     pieces = document_pieces(text)
     return merge_pieces(pieces, label_pieces(text, lang, pieces, classifier, line_repeats))
 
@@ -380,8 +417,16 @@ def prelabel_text(text: str, lang: str, corpus: LineStats | None = None) -> list
 
 def prelabel_document(doc: Document, corpus: LineStats | None = None, lines: tuple | None = None) -> Document:
     """``doc`` with its pre-labels; ``lines``: ``repetition.line_keys(doc.text)`` if known."""
+    columns = document_columns(doc, corpus, lines)
+    return doc.with_spans(columns.spans(), columns.model_version)
+
+
+def document_columns(
+    doc: Document, corpus: LineStats | None = None, lines: tuple | None = None
+) -> SpanColumns:
+    """``prelabel_document``'s spans as columns, with ``MODEL_VERSION``."""
     repeats = corpus.line_repeats(doc.text, doc.text_sha256, lines) if corpus is not None else None
-    return doc.with_spans(prelabel_with(doc.text, doc.lang, CLASSIFIER, repeats), MODEL_VERSION)
+    return prelabel_columns(doc.text, doc.lang, CLASSIFIER, repeats)._replace(model_version=MODEL_VERSION)
 
 
 # --- Fast path ------------------------------------------------------------------------------
@@ -657,11 +702,11 @@ def _features_of(row: list[float]) -> Features:
 
 def _prelabel_fast(
     text: str, lang: str, classifier: Classifier | None, line_repeats: Sequence[int] | None
-) -> list[Span]:
+) -> SpanColumns:
     """``prelabel_with`` on arrays (see above): the same spans, the same floats."""
     starts, ends, lines, glued = segment_arrays(text)
     if not len(starts):
-        return []
+        return SpanColumns([], [], [], [])
     counts, separator, facts = _piece_facts(text, lang, starts, ends)
     tables, np = _tables, _tables.np
     if classifier is not None:
@@ -672,11 +717,10 @@ def _prelabel_fast(
     else:
         weights, bias, category_weights, zone_weights = tables.no_weights
         log_chars, repeats, threshold = tables.log_chars, tables.no_repeats, 0.0
-    spans = tables.kernels.label_spans(
+    starts, ends, categories, scores = tables.kernels.label_spans(
         counts, facts, lines, glued, separator, starts, ends, tables.is_content, classifier is not None,
         weights, bias, category_weights, zone_weights, threshold, log_chars, repeats, tables.repeat_values,
     )  # fmt: skip
-    return [
-        Span(a, b, CATEGORY_NAMES[c], round(score, 4))
-        for a, b, c, score in zip(*(column.tolist() for column in spans))
-    ]
+    names = CATEGORY_NAMES
+    rounded = [round(score, 4) for score in scores.tolist()]
+    return SpanColumns(starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded)

@@ -47,7 +47,7 @@ from corpus.document import Document
 from corpus.ingest import Problem, input_files, make_document, read_records
 from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError
-from corpus.prelabel import prelabel_document
+from corpus.prelabel import SpanColumns, document_columns
 from corpus.repetition import LineSample, LineStats
 from corpus.staging import staging_path
 
@@ -142,32 +142,45 @@ def _document(record: dict) -> Document | Problem:
 
 def _prelabelled(item: dict | Problem, corpus: LineStats | None) -> Document | Problem:
     """A record read from the input → its pre-labelled ``Document`` (or the ``Problem``)."""
+    labelled = _labelled_columns(item, corpus)
+    if isinstance(labelled, Problem):
+        return labelled
+    doc, columns = labelled
+    return doc.with_spans(columns.spans(), columns.model_version)
+
+
+def _labelled_columns(item: dict | Problem, corpus: LineStats | None) -> tuple | Problem:
+    """``_prelabelled`` as ``(document, its spans as SpanColumns)``, the document not labelled yet."""
     if isinstance(item, Problem):
         return item
     lines = item.pop(LINE_KEYS, None)
     doc = _document(item)
-    return doc if isinstance(doc, Problem) else prelabel_document(doc, corpus, lines)
+    return doc if isinstance(doc, Problem) else (doc, document_columns(doc, corpus, lines))
 
 
 # --- corpus prelabel -------------------------------------------------------------------------
 
 
-class _PrelabelBatch:
-    """Picklable worker task: records → JSON lines via ``serialise``: a dict to encode
-    (``cli.prelabel_record``) or the JSON line itself (``cli.prelabel_json``)."""
+Serialise = Callable[[Document, SpanColumns], dict | str]
 
-    def __init__(self, serialise: Callable[[Document], dict | str], corpus: LineStats | None = None):
+
+class _PrelabelBatch:
+    """Picklable worker task: records → JSON lines via ``serialise(document, its labelled
+    spans)``: a dict to encode (``cli.prelabel_record``) or the JSON line itself
+    (``cli.prelabel_json``)."""
+
+    def __init__(self, serialise: Serialise, corpus: LineStats | None = None):
         self.serialise = serialise
         self.corpus = corpus
 
     def __call__(self, batch: list) -> list:
         out: list = []
         for item in batch:
-            doc = _prelabelled(item, self.corpus)
-            if isinstance(doc, Problem):
-                out.append(doc)
+            labelled = _labelled_columns(item, self.corpus)
+            if isinstance(labelled, Problem):
+                out.append(labelled)
             else:
-                record = self.serialise(doc)
+                record = self.serialise(*labelled)
                 out.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
         return out
 
@@ -218,7 +231,7 @@ def _drain(records: list) -> Iterator:
 
 def prelabel_lines(
     path: Path,
-    serialise: Callable[[Document], dict | str],
+    serialise: Serialise,
     workers: int = 1,
     batch_size: int = DEFAULT_BATCH,
     corpus_stats: bool = True,

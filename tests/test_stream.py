@@ -249,11 +249,12 @@ def test_stream_build_never_overwrites_and_reports_schema_violations(streamed, c
         stream_build(corpus, releases, "0.0.1")
     import corpus.stream as stream
     from corpus.document import Span
+    from corpus.prelabel import SpanColumns
 
     def broken(doc, corpus=None, lines=None):  # one short span leaves most of the text uncovered
-        return doc.with_spans([Span(0, 5, "body", 0.5)], "test")
+        return SpanColumns.of([Span(0, 5, "body", 0.5)], "test")
 
-    monkeypatch.setattr(stream, "prelabel_document", broken)
+    monkeypatch.setattr(stream, "document_columns", broken)
     with pytest.raises(StreamError) as caught:
         stream_build(corpus, releases, "0.0.2", batch_size=8)
     assert any(
