@@ -140,17 +140,9 @@ def _document(record: dict) -> Document | Problem:
         return Problem(origin, str(err))
 
 
-def _prelabelled(item: dict | Problem, corpus: LineStats | None) -> Document | Problem:
-    """A record read from the input → its pre-labelled ``Document`` (or the ``Problem``)."""
-    labelled = _labelled_columns(item, corpus)
-    if isinstance(labelled, Problem):
-        return labelled
-    doc, columns = labelled
-    return doc.with_spans(columns.spans(), columns.model_version)
-
-
-def _labelled_columns(item: dict | Problem, corpus: LineStats | None) -> tuple | Problem:
-    """``_prelabelled`` as ``(document, its spans as SpanColumns)``, the document not labelled yet."""
+def _prelabelled(item: dict | Problem, corpus: LineStats | None) -> tuple | Problem:
+    """A record read from the input → its ``Document`` (not labelled yet) and the spans the
+    model gives it (``SpanColumns``), or the ``Problem``."""
     if isinstance(item, Problem):
         return item
     lines = item.pop(LINE_KEYS, None)
@@ -176,7 +168,7 @@ class _PrelabelBatch:
     def __call__(self, batch: list) -> list:
         out: list = []
         for item in batch:
-            labelled = _labelled_columns(item, self.corpus)
+            labelled = _prelabelled(item, self.corpus)
             if isinstance(labelled, Problem):
                 out.append(labelled)
             else:
@@ -301,46 +293,53 @@ _CATEGORY_AT = {name: k for k, name in enumerate(CATEGORY_NAMES)}
 _IS_CONTENT = {name: CATEGORY_LABEL[name] == "content" for name in CATEGORY_NAMES}
 
 
-def _doc_stats(doc: Document) -> tuple:
+def _span_stats(columns: SpanColumns) -> tuple:
+    """Spans per category, and the characters of content and of boilerplate they cover."""
     per_category = [0] * len(CATEGORY_NAMES)
     content = boilerplate = 0
-    for span in doc.spans:
-        per_category[_CATEGORY_AT[span.category]] += 1
-        if _IS_CONTENT[span.category]:
-            content += span.end - span.start
+    for start, end, category in zip(columns.starts, columns.ends, columns.categories):
+        per_category[_CATEGORY_AT[category]] += 1
+        if _IS_CONTENT[category]:
+            content += end - start
         else:
-            boilerplate += span.end - span.start
+            boilerplate += end - start
     return tuple(per_category), content, boilerplate
 
 
 def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
-    """Worker task: raw records → validated Arrow tables per split (one batch of the stream)."""
+    """Worker task: raw records → validated Arrow tables per split (one batch of the stream).
+    The spans stay columns (``SpanColumns``) unless the tables break the contract: then the
+    labelled documents go to pandera for the report."""
     from corpus.release import split_of
 
     items: list = []
-    by_split: dict[str, list[Document]] = {s: [] for s in SPLITS}
+    by_split: dict[str, list[tuple[Document, SpanColumns]]] = {s: [] for s in SPLITS}
     for item in batch:
         origin = item.origin if isinstance(item, Problem) else item["origin"]
-        doc = _prelabelled(item, corpus)
-        if isinstance(doc, Problem):
-            items.append(doc)
+        labelled = _prelabelled(item, corpus)
+        if isinstance(labelled, Problem):
+            items.append(labelled)
             continue
+        doc, columns = labelled
         split = split_of(doc.doc_id)
-        by_split[split].append(doc)
-        text_digest = int(doc.text_sha256[:16], 16)
-        stats = _doc_stats(doc)
-        id_digest = _digest(doc.doc_id)
-        items.append((origin, doc.doc_id, text_digest, id_digest, split, doc.lang, len(doc.spans), stats))
+        by_split[split].append(labelled)
+        digests = int(doc.text_sha256[:16], 16), _digest(doc.doc_id)
+        stats = _span_stats(columns)
+        items.append((origin, doc.doc_id, *digests, split, doc.lang, len(columns.starts), stats))
     result = _BatchResult(items, {})
-    members = {split: docs for split, docs in by_split.items() if docs}
+    members = {split: pairs for split, pairs in by_split.items() if pairs}
     tables = _checked_tables(members)
     if tables is None:
-        tables, result.violations = _pandera_tables(members)
+        documents = {
+            split: [d.with_spans(c.spans(), c.model_version) for d, c in pairs]
+            for split, pairs in members.items()
+        }
+        tables, result.violations = _pandera_tables(documents)
     result.tables = tables
     return result
 
 
-def _checked_tables(members: dict[str, list[Document]]) -> dict | None:
+def _checked_tables(members: dict[str, list[tuple[Document, SpanColumns]]]) -> dict | None:
     """Each split's Arrow tables, when they meet the data contract (``corpus.tables``); None
     when they do not, or cannot be converted: then ``_pandera_tables`` decides and reports.
 
@@ -349,9 +348,9 @@ def _checked_tables(members: dict[str, list[Document]]) -> dict | None:
     """
     import pyarrow as pa
 
-    from corpus.tables import arrow_tables, columns_of, meets_contract
+    from corpus.tables import arrow_tables, labelled_columns, meets_contract
 
-    columns = {split: columns_of(docs) for split, docs in members.items()}
+    columns = {split: labelled_columns(*map(list, zip(*pairs))) for split, pairs in members.items()}
     if not all(meets_contract(c) for c in columns.values()):
         return None
     try:

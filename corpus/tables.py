@@ -17,12 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain, repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from corpus.document import Document
 from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, LABEL_SOURCES, LABELS, LANGUAGES
 from corpus.schema import TABLES
+
+if TYPE_CHECKING:
+    from corpus.prelabel import SpanColumns
 
 SHA256_HEX = r"^[0-9a-f]{64}$"  # as pandera's ``str_matches``: ``re.match``, so "$" allows a final "\n"
 
@@ -67,6 +72,34 @@ def columns_of(docs: list[Document]) -> Columns:
         "lang": [d.lang for d, _, _ in spans],
     }
     return Columns(documents, span_columns, [len(d.spans) for d in docs])
+
+
+def labelled_columns(docs: list[Document], labelled: list[SpanColumns]) -> Columns:
+    """``columns_of`` the documents once labelled with ``labelled`` (``corpus.prelabel``'s
+    columns of model spans, whose scores are rounded already), straight from the columns."""
+    counts = [len(c.starts) for c in labelled]
+    names = list(chain.from_iterable(c.categories for c in labelled))
+    categories = [_CATEGORY_INDEX.get(name, -1) for name in names]
+    texts: list[str] = []
+    for doc, c in zip(docs, labelled):
+        text = doc.text
+        texts += [text[a:b] for a, b in zip(c.starts, c.ends)]
+    documents = {name: [getattr(d, name) for d in docs] for name in _DOCUMENT_COLUMNS}
+    documents["label_source"] = ["model"] * len(docs)
+    documents["model_version"] = [c.model_version for c in labelled]
+    span_columns = {
+        "doc_id": list(chain.from_iterable(repeat(d.doc_id, n) for d, n in zip(docs, counts))),
+        "span_index": list(chain.from_iterable(map(range, counts))),
+        "start": list(chain.from_iterable(c.starts for c in labelled)),
+        "end": list(chain.from_iterable(c.ends for c in labelled)),
+        "text": texts,
+        "label": [_PARENT[c] if c >= 0 else -1 for c in categories],
+        "category": categories,
+        "score": list(chain.from_iterable(c.scores for c in labelled)),
+        "label_source": ["model"] * len(names),
+        "lang": list(chain.from_iterable(repeat(d.lang, n) for d, n in zip(docs, counts))),
+    }
+    return Columns(documents, span_columns, counts)
 
 
 def meets_contract(columns: Columns) -> bool:

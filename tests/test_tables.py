@@ -18,7 +18,15 @@ from corpus.prelabel import prelabel_document
 from corpus.release import _encode_labels, document_rows, span_rows
 from corpus.schema import TABLES
 from corpus.stream import fast_validation
-from corpus.tables import Columns, arrow_array, arrow_tables, columns_of, meets_contract, release_schemas
+from corpus.tables import (
+    Columns,
+    arrow_array,
+    arrow_tables,
+    columns_of,
+    labelled_columns,
+    meets_contract,
+    release_schemas,
+)
 from corpus.validate import SchemaViolation, validate_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +54,21 @@ def docs() -> list:
     human = out[1]
     out[1] = human.with_spans([Span(s.start, s.end, s.category, 1.0, "human") for s in human.spans])
     return out
+
+
+def test_columns_straight_from_the_model_columns_equal_those_of_the_labelled_documents(docs):
+    from corpus.prelabel import document_columns
+
+    unlabelled = [d.with_spans((), "") for d in docs]
+    labelled = [document_columns(d) for d in unlabelled]
+    model = [d for d in docs if d.label_source == "model"]
+    assert len(model) == len(docs) - 1
+    got = labelled_columns(unlabelled, labelled)
+    want = columns_of([d.with_spans(c.spans(), c.model_version) for d, c in zip(unlabelled, labelled)])
+    assert got == want and sum(got.span_counts) > 100
+    assert columns_of(model) == labelled_columns(
+        [unlabelled[docs.index(d)] for d in model], [labelled[docs.index(d)] for d in model]
+    )
 
 
 def test_arrow_tables_equal_the_tables_made_from_rows(docs):
