@@ -152,6 +152,7 @@ class _Tables:
         self.n_langs = len(order)
         self.langlist = order  # a profile's file is named after its language (checked below)
         self.positions = [order.index(lang) for lang in _SCRIPT_PROFILES]
+        self.first_other = min(set(range(len(order))) - set(self.positions), default=None)
         script = _re.compile("^[ \u0900-\u09ff]+$")
         probs: dict[str, list[float]] = {}
         for index, lang in enumerate(_SCRIPT_PROFILES):
@@ -336,16 +337,18 @@ def _replay(tables: _Tables, ids) -> tuple[str, float]:
         if acc_other >= 0.0:
             break
         tables.extend_stream(len(tables.stream) + (1 << 16))
-    n_langs = tables.n_langs
-    positions = tables.positions
-    probs = [acc_other] * n_langs
-    for at, value in zip(positions, acc.tolist()):
-        probs[at] = value
-    above = [(lang, p) for lang, p in zip(tables.langlist, probs) if p > _PROB_THRESHOLD]
-    ranked = sorted(above, key=lambda pair: pair[1], reverse=True)  # stable, like langdetect's sort
-    if not ranked:
+    # langdetect keeps the languages above the threshold, sorted by probability (stable: the
+    # first in its language order wins a tie); the 47 others all have ``acc_other``
+    values = acc.tolist()
+    others = [acc_other] if tables.first_other is not None else []
+    above = [p for p in (*values, *others) if p > _PROB_THRESHOLD]
+    if not above:
         raise LanguageError("language undetectable")
-    lang, prob = ranked[0]
+    prob = max(above)
+    tied = [at for at, value in zip(tables.positions, values) if value == prob]
+    if others and acc_other == prob:
+        tied.append(tables.first_other)
+    lang = tables.langlist[min(tied)]
     if lang not in LANGUAGES:
         supported = ", ".join(LANGUAGES)
         raise LanguageError(f"language '{lang}' (p={prob:.2f}) is not supported ({supported})")

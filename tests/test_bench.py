@@ -296,6 +296,31 @@ def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: l
     assert expected == [langid.detect_language_reference(t) for t in texts]
 
 
+def test_the_replayed_walk_ranks_languages_as_langdetect_sorts_them(monkeypatch):
+    """The best language of the walk's probabilities: langdetect's stable sort of those above
+    0.1 (the first in its language order wins a tie), on made-up results of the walk."""
+    import numpy as np
+
+    tables = langid._get_tables()
+    assert tables is not None and tables.first_other is not None
+    n = len(tables.positions)
+    cases = [([0.97, *[0.0] * (n - 1)], 0.0), ([0.3, 0.3, *[0.0] * (n - 2)], 0.0), ([0.05] * n, 0.05)]
+    cases += [([0.2, *[0.0] * (n - 1)], 0.2), ([0.0] * n, 0.4), ([0.1] * n, 0.1)]
+    cases += [([0.0, 0.5, *[0.25] * (n - 2)], 0.0)]
+    for acc, other in cases:
+        monkeypatch.setattr(langid._kernels, "replay", lambda *args, a=acc, o=other: (np.array(a), o))
+        probs = [other] * tables.n_langs
+        for at, value in zip(tables.positions, acc):
+            probs[at] = value
+        above = [(lang, p) for lang, p in zip(tables.langlist, probs) if p > 0.1]
+        ranked = sorted(above, key=lambda pair: pair[1], reverse=True)
+        if ranked and ranked[0][0] in langid.LANGUAGES:
+            assert langid._replay(tables, None) == (ranked[0][0], round(ranked[0][1], 4))
+        else:
+            with pytest.raises(langid.LanguageError, match="undetectable" if not ranked else ranked[0][0]):
+                langid._replay(tables, None)
+
+
 def test_compiled_ngrams_are_the_ones_langdetect_extracts(synthetic: list[str]):
     """``script_ngrams`` lists exactly langdetect's n-grams, in its order (``Detector``'s own
     extraction), on the texts it certifies; every 1-, 2- and 3-gram of the tables is reached."""
