@@ -603,13 +603,7 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     for j in range(longest):
         power[j + 1] = power[j] * base
     prefix = np.empty(longest + 1, dtype=np.uint64)
-    hashes = np.empty(n_runs, dtype=np.uint64)
-    for r in range(n_runs):
-        h = np.uint64(0)
-        for j in range(runs[r, 0], runs[r, 1]):
-            h = h * base + np.uint64(codes[j] + 1)
-        hashes[r] = _keyed(h, runs[r, 1] - runs[r, 0])
-    known = _hash_set(hashes)
+    known = _hash_set(_run_keys(codes, runs))
     maybe = np.empty(n_runs, dtype=np.int64)
     n_maybe = 0
     for r in range(n_runs):
@@ -672,14 +666,8 @@ def compound_splits(codes, flags, runs, maybe, min_half):
     other run equals it, at the first ``i`` from ``min_half`` to ``len - min_half`` where the
     head does not end in a virama, the tail starts with a letter (category Lo) and both are
     words of ``runs`` (the vocabulary: every word of ``min_half``+ code points)."""
-    n_runs = len(runs)
     base = np.uint64(0x100000001B3)
-    hashes = np.empty(n_runs, dtype=np.uint64)
-    for r in range(n_runs):
-        h = np.uint64(0)
-        for j in range(runs[r, 0], runs[r, 1]):
-            h = h * base + np.uint64(codes[j] + 1)
-        hashes[r] = _keyed(h, runs[r, 1] - runs[r, 0])
+    hashes = _run_keys(codes, runs)
     order = np.argsort(hashes)
     sorted_hashes = hashes[order]
     out = np.zeros(len(maybe), dtype=np.int64)
@@ -712,6 +700,20 @@ def compound_splits(codes, flags, runs, maybe, min_half):
                 out[j] = i
                 break
     return out
+
+
+@njit(cache=True, nogil=True)
+def _run_keys(codes, runs):
+    """Each run's polynomial hash (mod 2**64, base ``0x100000001B3``, code point + 1 per
+    step), keyed with its length (``_keyed``)."""
+    base = np.uint64(0x100000001B3)
+    keys = np.empty(len(runs), dtype=np.uint64)
+    for r in range(len(runs)):
+        h = np.uint64(0)
+        for j in range(runs[r, 0], runs[r, 1]):
+            h = h * base + np.uint64(codes[j] + 1)
+        keys[r] = _keyed(h, runs[r, 1] - runs[r, 0])
+    return keys
 
 
 @njit(cache=True, nogil=True)
