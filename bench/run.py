@@ -414,7 +414,7 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
     from corpus.cli import prelabel_json
     from corpus.document import Document
     from corpus.ingest import check_text, normalise_text, sha256_hex
-    from corpus.prelabel import MODEL_VERSION, prelabel_text
+    from corpus.prelabel import CLASSIFIER, MODEL_VERSION, prelabel_columns
     from corpus.repetition import LineSample, LineStats
     from corpus.segment import segment_bounds
 
@@ -440,17 +440,18 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
         ("segmentation", lambda: [segment_bounds(t) for t in texts]),
         (
             "segmentation + features + labels + merge",
-            lambda: [prelabel_text(t, g) for t, g in zip(texts, langs)],
+            lambda: [prelabel_columns(t, g, CLASSIFIER) for t, g in zip(texts, langs)],
         ),
     ]
-    docs = [
-        Document(f"d{i}", t, "x", "", "", g, 1.0).with_spans(prelabel_text(t, g), MODEL_VERSION)
+    labelled = [
+        (Document(f"d{i}", t, "x", "", "", g, 1.0), prelabel_columns(t, g, CLASSIFIER))
         for i, (t, g) in enumerate(zip(texts, langs))
     ]
+    labelled = [(doc, columns._replace(model_version=MODEL_VERSION)) for doc, columns in labelled]
     stages.append(
         (
             "output record + JSON encode",
-            lambda: [prelabel_json(d) for d in docs],  # = json.dumps(prelabel_record(d)), as the CLI writes
+            lambda: [prelabel_json(*pair) for pair in labelled],  # as the CLI writes each line
         )
     )
     out = []
