@@ -223,7 +223,7 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
     with handle:
         for lineno, line in enumerate(handle, start=1):
             origin = f"{shown}:{lineno}"
-            if not line.strip():
+            if not line or line.isspace():  # (blank; without copying the line)
                 continue
             try:
                 decoded = line.decode("utf-8")

@@ -484,6 +484,16 @@ def test_prelabel_jsonl_names_each_bad_line_and_keeps_the_good_one(runner, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "x.jsonl"], "no temp file left"
 
 
+def test_prelabel_jsonl_skips_blank_lines_silently(runner, tmp_path):
+    source = tmp_path / "x.jsonl"
+    first, second = jsonl_line(id="a", text=BN_TEXT), jsonl_line(id="b", text=BN_TEXT + " আরও")
+    source.write_bytes(b"\n".join([b"", first, b"  \t\r", b"\x0b\x0c", second, b"\r", b""]))
+    out = tmp_path / "out.jsonl"
+    result = prelabel(runner, source, out)
+    assert result.exit_code == 0 and stderr_lines(result) == [], result.stderr
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["a", "b"]
+
+
 def test_prelabel_jsonl_with_nothing_usable_leaves_output_untouched(runner, tmp_path):
     source = tmp_path / "x.jsonl"
     source.write_bytes(b"\n".join(line for line, _ in BAD_JSONL_LINES) + b"\n")
