@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,17 @@ def cpu_time(func, items) -> float:
     return time.process_time() - started
 
 
+def median_cpu_time(func, items, repeat: int) -> float:
+    """``cpu_time``'s median of ``repeat`` runs (this VM's speed drifts from one second to the next)."""
+    return statistics.median([cpu_time(func, items) for _ in range(repeat)])
+
+
+def median_child(cmd: list[str], repeat: int, key: str = "cpu") -> dict:
+    """The ``run_child`` of ``repeat`` runs whose ``key`` (CPU or wall seconds) is the median."""
+    runs = sorted((run_child(cmd) for _ in range(repeat)), key=lambda r: r[key])
+    return runs[(len(runs) - 1) // 2]
+
+
 # --- peers -----------------------------------------------------------------------------------
 
 _TERMINAL = ("।", "॥", ".", "!", "?", '"', "'", "”", "’")
@@ -253,8 +265,15 @@ def single_file(work: Path, n: int, shard_size: int) -> Path:
 
 
 def throughput(
-    work: Path, n: int, shard_size: int, peer_sample: int, langdetect_sample: int, large_n: int = 0
+    work: Path,
+    n: int,
+    shard_size: int,
+    peer_sample: int,
+    langdetect_sample: int,
+    large_n: int = 0,
+    repeat: int = 1,
 ) -> dict:
+    """The throughput rows; each timing is the median of ``repeat`` runs (the 20k run: one)."""
     from corpus import langid, prelabel, segment
     from corpus.ingest import read_records
 
@@ -283,7 +302,9 @@ def throughput(
     out_dir = work / "out"
     out_dir.mkdir(exist_ok=True)
     # whole-process runs (start-up included)
-    r = run_child([*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w1.jsonl")])
+    r = median_child(
+        [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w1.jsonl")], repeat
+    )
     row(
         "`corpus prelabel` (whole process, 1 worker)",
         n,
@@ -309,24 +330,29 @@ def throughput(
             f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB (MB/s at the first {n:,}'s mean size)",
         )
     alone = out_dir / "prelabel-alone.jsonl"
-    r = run_child([*corpus_exe(), "prelabel", str(single), "-o", str(alone), "--no-corpus-stats"])
+    r = median_child([*corpus_exe(), "prelabel", str(single), "-o", str(alone), "--no-corpus-stats"], repeat)
     row(
         "`corpus prelabel --no-corpus-stats` (one pass, whole process)",
         n,
         r["cpu"],
         f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB",
     )
-    r = run_child(
-        [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w2.jsonl"), "--workers", "2"]
+    r = median_child(
+        [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w2.jsonl"), "--workers", "2"],
+        repeat,
+        "wall",
     )
     row("`corpus prelabel --workers 2` (wall clock, 2 cores)", n, r["wall"], "docs/s per wall second", False)
     identical = (out_dir / "prelabel-w1.jsonl").read_bytes() == (out_dir / "prelabel-w2.jsonl").read_bytes()
     results["workers_identical"] = identical
     for workers in (1, 2):
         dest = work / "releases"
-        shutil.rmtree(dest / f"v0.{workers}.0", ignore_errors=True)
         cmd = [*corpus_exe(), "stream-build", str(folder), "-o", str(dest), "--version", f"0.{workers}.0"]
-        r = run_child([*cmd, "--workers", str(workers)])
+        runs = []
+        for _ in range(repeat):
+            shutil.rmtree(dest / f"v0.{workers}.0", ignore_errors=True)
+            runs.append(run_child([*cmd, "--workers", str(workers)]))
+        r = sorted(runs, key=lambda run: run["cpu" if workers == 1 else "wall"])[(repeat - 1) // 2]
         if workers == 1:
             row("end-to-end `corpus stream-build` (validated Parquet release, 1 worker)", n, r["cpu"],
                 f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB")  # fmt: skip
@@ -346,10 +372,10 @@ def throughput(
 
     # in-process: our steps alone
     langs = [langid.detect_language(t) for t in texts]
-    seconds = cpu_time(lambda t: langid.detect_language(t), texts)
+    seconds = median_cpu_time(lambda t: langid.detect_language(t), texts, repeat)
     row("language id alone (exact fast path, falls back to langdetect)", n, seconds)
     pairs = list(zip(texts, [lang for lang, _ in langs]))
-    seconds = cpu_time(lambda p: prelabel.prelabel_text(*p), pairs)
+    seconds = median_cpu_time(lambda p: prelabel.prelabel_text(*p), pairs, repeat)
     row("pre-label step alone (segment + features + labels)", n, seconds)
 
     # reference path, on a sample: the time langdetect took before, and equality
@@ -378,11 +404,11 @@ def throughput(
     pages = [make_corpus.to_html(t) for t in docs]
     stoplists = {"bn": justext.get_stoplist("Bengali"), "hi": justext.get_stoplist("Hindi")}
     jobs = list(zip(pages, [stoplists[lang] for lang, _ in langs[:peer_sample]]))
-    seconds = cpu_time(lambda job: justext.justext(job[0], job[1]), jobs)
+    seconds = median_cpu_time(lambda job: justext.justext(job[0], job[1]), jobs, repeat)
     row("jusText (Bengali/Hindi stop-lists)", len(docs), seconds, kind="peer")
-    seconds = cpu_time(trafilatura.extract, pages)
+    seconds = median_cpu_time(trafilatura.extract, pages, repeat)
     row("trafilatura `extract` (same HTML)", len(docs), seconds, kind="peer")
-    seconds = cpu_time(c4_line_filter, texts)
+    seconds = median_cpu_time(c4_line_filter, texts, repeat)
     row("C4/FineWeb-style line filter", n, seconds, kind="peer")
 
     # physical limits
@@ -394,13 +420,15 @@ def throughput(
                     json.dumps({"id": record["id"], "text": record["text"]}, ensure_ascii=False) + "\n"
                 )
 
-    seconds = cpu_time(jsonl_pass, [single])
+    seconds = median_cpu_time(jsonl_pass, [single], repeat)
     row("JSONL read + write pass (no processing)", n, seconds, kind="limit")
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.table({"id": [r["doc_id"] for r in records], "text": texts})
-    seconds = cpu_time(lambda t: pq.write_table(t, work / "texts.parquet", compression="zstd"), [table])
+    seconds = median_cpu_time(
+        lambda t: pq.write_table(t, work / "texts.parquet", compression="zstd"), [table], repeat
+    )
     row("pyarrow Parquet write of the texts (zstd)", n, seconds, kind="limit")
 
     # where the time goes, per document
@@ -547,7 +575,9 @@ def markdown(results: dict, curve: list[dict], load: dict | None, args) -> str:
         f"N = {results['n']:,} SYNTHETIC articles (`bench/make_corpus.py`, seed 0), "
         f"{results['mb'] / results['n'] * 1024:.1f} KiB of UTF-8 text each on average; peers on the first "
         f"{args.peer_sample:,}, seeded langdetect on the first {args.langdetect_sample:,}.",
-        "Rates are documents per CPU second of one core unless marked (wall clock, 2 cores); "
+        "Rates are documents per CPU second of one core unless marked (wall clock, 2 cores), each the "
+        f"median of {args.repeat} runs ({f'the {args.large_n:,}-document run and ' if args.large_n else ''}"
+        "seeded langdetect: one); "
         "ratios are `corpus prelabel` ÷ row (and the build ÷ jusText below).",
         "",
         "| measurement | docs | docs/s | MB/s | `corpus prelabel` ÷ this | note |",
@@ -650,6 +680,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "chhanni-bench")
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     parser.add_argument("--no-load", action="store_true", help="skip the load_dataset timing")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per throughput timing (the median is kept)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=60, RSS at 200 and 400")
     parser.add_argument(
         "--memory-only",
@@ -662,6 +695,7 @@ def main(argv: list[str] | None = None) -> int:
         args.n, args.peer_sample, args.langdetect_sample, args.rss_sizes = 60, 60, 20, "200,400"
         args.large_n = 120
         args.shard_size = 100
+        args.repeat = 1
     args.peer_sample = min(args.peer_sample, args.n)
     args.langdetect_sample = min(args.langdetect_sample, args.n)
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -669,7 +703,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.memory_only:
         print(f"throughput on N={args.n:,} (work dir {args.work_dir}) ...", flush=True)
         results = throughput(
-            args.work_dir, args.n, args.shard_size, args.peer_sample, args.langdetect_sample, args.large_n
+            args.work_dir,
+            args.n,
+            args.shard_size,
+            args.peer_sample,
+            args.langdetect_sample,
+            args.large_n,
+            args.repeat,
         )
     sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip() and int(s) > 0]  # 0: no curve
     print(f"peak RSS of stream-build at N={sizes} ...", flush=True)
