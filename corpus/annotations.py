@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from corpus.document import Document, Span, merge_neighbours, trim
 from corpus.ingest import Problem
-from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES
+from corpus.labels import CATEGORY_INDEX, CATEGORY_LABEL
 
 FORMAT = "chhanni-annotations/1"
 LABELLED_DIR = "labelled"
@@ -294,8 +294,7 @@ def krippendorff_alpha(rows: list[list[str | None]]) -> float | None:
     pairable = any(sum(row[i] is not None for row in rows) >= 2 for i in range(len(rows[0]) if rows else 0))
     if len(rows) < 2 or len(values) < 2 or not pairable:
         return None
-    index = {name: i for i, name in enumerate(CATEGORY_NAMES)}
-    data = np.array([[np.nan if v is None else index[v] for v in row] for row in rows], dtype=float)
+    data = np.array([[np.nan if v is None else CATEGORY_INDEX[v] for v in row] for row in rows], dtype=float)
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 

@@ -125,6 +125,7 @@ CATEGORIES: tuple[Category, ...] = (
 
 CATEGORY_NAMES: tuple[str, ...] = tuple(c.name for c in CATEGORIES)
 CATEGORY_LABEL: dict[str, str] = {c.name: c.label for c in CATEGORIES}
+CATEGORY_INDEX: dict[str, int] = {name: k for k, name in enumerate(CATEGORY_NAMES)}  # its class index
 CATEGORY_BY_NAME: dict[str, Category] = {c.name: c for c in CATEGORIES}
 
 LABEL_SOURCES: tuple[str, ...] = ("human", "model")

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from corpus.document import Document
 from corpus.ingest import Problem, input_files, make_document, read_records
-from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
+from corpus.labels import CATEGORY_INDEX, CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError
 from corpus.prelabel import SpanColumns, document_columns
 from corpus.repetition import LineSample, LineStats
@@ -289,7 +289,6 @@ def _digest(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
 
 
-_CATEGORY_AT = {name: k for k, name in enumerate(CATEGORY_NAMES)}
 _IS_CONTENT = {name: CATEGORY_LABEL[name] == "content" for name in CATEGORY_NAMES}
 
 
@@ -298,7 +297,7 @@ def _span_stats(columns: SpanColumns) -> tuple:
     per_category = [0] * len(CATEGORY_NAMES)
     content = boilerplate = 0
     for start, end, category in zip(columns.starts, columns.ends, columns.categories):
-        per_category[_CATEGORY_AT[category]] += 1
+        per_category[CATEGORY_INDEX[category]] += 1
         if _IS_CONTENT[category]:
             content += end - start
         else:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.document import Document
-from corpus.labels import CATEGORY_LABEL, CATEGORY_NAMES, LABEL_SOURCES, LABELS, LANGUAGES
+from corpus.labels import CATEGORY_INDEX, CATEGORY_LABEL, CATEGORY_NAMES, LABEL_SOURCES, LABELS, LANGUAGES
 from corpus.schema import TABLES
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 SHA256_HEX = r"^[0-9a-f]{64}$"  # as pandera's ``str_matches``: ``re.match``, so "$" allows a final "\n"
 
 _SHA256 = re.compile(SHA256_HEX)
-_CATEGORY_INDEX = {name: k for k, name in enumerate(CATEGORY_NAMES)}
 _LABEL_INDEX = {name: k for k, name in enumerate(LABELS)}
 _PARENT = tuple(_LABEL_INDEX[CATEGORY_LABEL[name]] for name in CATEGORY_NAMES)  # category index → label index
 _LABEL_OF_CATEGORY = np.array(_PARENT, dtype=np.int64)
@@ -57,7 +56,7 @@ class Columns:
 def columns_of(docs: list[Document]) -> Columns:
     """The values ``corpus.release.document_rows``/``span_rows`` put in each row, per column."""
     spans = [(d, i, s) for d in docs for i, s in enumerate(d.spans)]
-    categories = [_CATEGORY_INDEX.get(s.category, -1) for _, _, s in spans]
+    categories = [CATEGORY_INDEX.get(s.category, -1) for _, _, s in spans]
     documents = {name: [getattr(d, name) for d in docs] for name in _DOCUMENT_COLUMNS}
     span_columns = {
         "doc_id": [d.doc_id for d, _, _ in spans],
@@ -79,7 +78,7 @@ def labelled_columns(docs: list[Document], labelled: list[SpanColumns]) -> Colum
     columns of model spans, whose scores are rounded already), straight from the columns."""
     counts = [len(c.starts) for c in labelled]
     names = list(chain.from_iterable(c.categories for c in labelled))
-    categories = [_CATEGORY_INDEX.get(name, -1) for name in names]
+    categories = [CATEGORY_INDEX.get(name, -1) for name in names]
     texts: list[str] = []
     for doc, c in zip(docs, labelled):
         text = doc.text
