@@ -72,6 +72,8 @@ _CUE_ORDER = (
     "listing",
     "navigation",
 )
+# every cue phrase with its category, in the order the combined regex tries them
+_ORDERED_CUES = tuple((category, phrase) for category in _CUE_ORDER for phrase in CUES[category])
 _LIST_HEADERS = ("related_links", "listing")
 # what a bare place/date opening a paragraph looks like on its own, once a split isolates it
 _DATELINE_LIKE = ("timestamp", "navigation", "other")
@@ -489,7 +491,7 @@ assert [_segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT] 
 
 def _cue_starts() -> dict[str, tuple[str, ...]] | None:
     """The literal starts of the cue phrases by first character; None if a phrase has none."""
-    starts = [start for c in _CUE_ORDER for phrase in CUES[c] for start in literal_starts(phrase)]
+    starts = [start for _, phrase in _ORDERED_CUES for start in literal_starts(phrase)]
     if not all(starts):
         return None
     by_first: dict[str, tuple[str, ...]] = {}
@@ -513,8 +515,7 @@ def _cue_phrases() -> dict[str, list[_CuePhrase]]:
     for a start of one character), in ``_cue_all()``'s order (categories in ``_CUE_ORDER``,
     phrases in ``CUES`` order)."""
     by_key: dict[str, list[_CuePhrase]] = {}
-    phrases = [(category, phrase) for category in _CUE_ORDER for phrase in CUES[category]]
-    for order, (category, phrase) in enumerate(phrases):
+    for order, (category, phrase) in enumerate(_ORDERED_CUES):
         starts = literal_starts(phrase)
         literal = starts == [phrase] and re.escape(phrase) == phrase.replace(" ", r"\ ")
         for key in dict.fromkeys(start[:2] for start in starts):
@@ -573,8 +574,7 @@ def _cue_table() -> tuple:
     from corpus import _kernels as K
 
     entries = []
-    phrases = [(category, phrase) for category in _CUE_ORDER for phrase in CUES[category]]
-    for order, (category, phrase) in enumerate(phrases):
+    for order, (category, phrase) in enumerate(_ORDERED_CUES):
         found = finite_forms(phrase)
         if found is None:
             texts, kind = literal_starts(phrase), K.CUE_REGEX
