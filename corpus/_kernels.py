@@ -493,7 +493,7 @@ CUT_BYLINE, CUT_CUE, CUT_AGENCY = _segment.CUT_BYLINE, _segment.CUT_CUE, _segmen
 def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     """Lines, candidate lines and the words the compound rule can split, in one pass.
 
-    Returns ``(lines, candidate, runs, maybe)``:
+    Returns ``(lines, candidate, runs, keys, maybe)``:
 
     * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
       ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
@@ -507,6 +507,7 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
       sorted by first code point);
     * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
       (the ``_WORD5`` matches), in order;
+    * ``keys``: each run's hash (``_run_keys``);
     * ``maybe``: indices into ``runs`` of words of ``2 * min_half``+ code points that have a
       prefix and a suffix of ``min_half``+ code points equal to some word of ``runs``
       (compared by a 64-bit hash, so a collision only adds a candidate): every word that
@@ -603,7 +604,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     for j in range(longest):
         power[j + 1] = power[j] * base
     prefix = np.empty(longest + 1, dtype=np.uint64)
-    known = _hash_set(_run_keys(codes, runs))
+    keys = _run_keys(codes, runs)
+    known = _hash_set(keys)
     maybe = np.empty(n_runs, dtype=np.int64)
     n_maybe = 0
     for r in range(n_runs):
@@ -628,7 +630,7 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 maybe[n_maybe] = r
                 n_maybe += 1
                 break
-    return lines, candidate, runs, maybe[:n_maybe]
+    return lines, candidate, runs, keys, maybe[:n_maybe]
 
 
 @njit(cache=True, nogil=True)
@@ -659,15 +661,15 @@ def _trailing_tag(codes, flags, start, last):
     return c == 0x0964 or c == 0x0965 or c == 0x21 or c == 0x3F or c == 0x2E
 
 
-@kernel("u4[::1]", "u4[::1]", "i8[:, ::1]", "i8[::1]", "i8")
-def compound_splits(codes, flags, runs, maybe, min_half):
-    """Per word ``runs[maybe[j]]`` (``lines_scan``'s, compared here code point by code point,
-    not by hash): where ``segment._compound_cuts`` cuts it, or 0. A word is cut only if no
-    other run equals it, at the first ``i`` from ``min_half`` to ``len - min_half`` where the
-    head does not end in a virama, the tail starts with a letter (category Lo) and both are
-    words of ``runs`` (the vocabulary: every word of ``min_half``+ code points)."""
+@kernel("u4[::1]", "u4[::1]", "i8[:, ::1]", "u8[::1]", "i8[::1]", "i8")
+def compound_splits(codes, flags, runs, hashes, maybe, min_half):
+    """Per word ``runs[maybe[j]]`` (``lines_scan``'s runs, and their ``hashes``; words are
+    compared here code point by code point, not by hash): where ``segment._compound_cuts``
+    cuts it, or 0. A word is cut only if no other run equals it, at the first ``i`` from
+    ``min_half`` to ``len - min_half`` where the head does not end in a virama, the tail
+    starts with a letter (category Lo) and both are words of ``runs`` (the vocabulary:
+    every word of ``min_half``+ code points)."""
     base = np.uint64(0x100000001B3)
-    hashes = _run_keys(codes, runs)
     order = np.argsort(hashes)
     sorted_hashes = hashes[order]
     out = np.zeros(len(maybe), dtype=np.int64)

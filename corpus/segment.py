@@ -189,7 +189,7 @@ def segment_arrays(text: str):
 
     from corpus import _kernels
 
-    table, line_rules, runs, maybe = _lines_scan(text)
+    table, line_rules, runs, keys, maybe = _lines_scan(text)
     rules = line_rules.astype(np.int64)
     offsets, firsts, ends = table[:, 0], table[:, 1], table[:, 2]
     starts = offsets.tolist()
@@ -200,7 +200,7 @@ def segment_arrays(text: str):
     compounds: set[str] = set()
     if len(maybe):  # some word may be two (else the compound rule cuts nothing)
         codes, flags = char_flags(text)
-        splits = _kernels.compound_splits(codes, flags, runs, maybe, _MIN_HALF)
+        splits = _kernels.compound_splits(codes, flags, runs, keys, maybe, _MIN_HALF)
         for k, at in zip(maybe[splits > 0].tolist(), splits[splits > 0].tolist()):
             a, b = runs[k].tolist()
             word = text[a:b]
