@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -174,10 +175,15 @@ def median_cpu_time(func, items, repeat: int) -> float:
     return statistics.median([cpu_time(func, items) for _ in range(repeat)])
 
 
-def median_child(cmd: list[str], repeat: int, key: str = "cpu") -> dict:
-    """The ``run_child`` of ``repeat`` runs whose ``key`` (CPU or wall seconds) is the median."""
-    runs = sorted((run_child(cmd) for _ in range(repeat)), key=lambda r: r[key])
-    return runs[(len(runs) - 1) // 2]
+def median_child(cmd: list[str], repeat: int, key: str = "cpu", before=None) -> dict:
+    """The ``run_child`` of ``repeat`` runs whose ``key`` (CPU or wall seconds) is the median;
+    ``before()`` runs ahead of each."""
+    runs = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        runs.append(run_child(cmd))
+    return sorted(runs, key=lambda r: r[key])[(len(runs) - 1) // 2]
 
 
 # --- peers -----------------------------------------------------------------------------------
@@ -348,11 +354,10 @@ def throughput(
     for workers in (1, 2):
         dest = work / "releases"
         cmd = [*corpus_exe(), "stream-build", str(folder), "-o", str(dest), "--version", f"0.{workers}.0"]
-        runs = []
-        for _ in range(repeat):
-            shutil.rmtree(dest / f"v0.{workers}.0", ignore_errors=True)
-            runs.append(run_child([*cmd, "--workers", str(workers)]))
-        r = sorted(runs, key=lambda run: run["cpu" if workers == 1 else "wall"])[(repeat - 1) // 2]
+        release = dest / f"v0.{workers}.0"
+        key = "cpu" if workers == 1 else "wall"
+        clear = partial(shutil.rmtree, release, ignore_errors=True)
+        r = median_child([*cmd, "--workers", str(workers)], repeat, key, clear)
         if workers == 1:
             row("end-to-end `corpus stream-build` (validated Parquet release, 1 worker)", n, r["cpu"],
                 f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB")  # fmt: skip
