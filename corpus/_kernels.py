@@ -170,20 +170,20 @@ COL_CHARS = 8
 END_NONE, END_PERIOD, END_EXCLAIM = 0, 1, 2
 
 
-@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]")
+@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]")
 def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words):
     """Per piece ``[starts[i], ends[i])``: the counts ``piece_features`` derives from its text.
 
     Columns (``COL_*``): letters, whitespace, digits, Latin letters, sentence ends (``[।॥!?]``
     or ``.`` before whitespace or the end), tokens (``_TOKEN``: a token-start character, then
     everything up to whitespace), stop words among the tokens (those whose stripped form has
-    at most ``packable`` code points, matched as packed integers against ``keys``; longer ones
+    at most ``packable`` code points, matched as packed integers against ``keys``, a
+    ``hash_set`` of them; longer ones
     against the rows of ``long_words``, code points padded with -1), and how the piece ends
     once closing quotes/brackets are stripped (``END_*``), and its length.
     """
     p = len(starts)
     out = np.zeros((p, N_COLUMNS), dtype=np.int64)
-    n_keys = len(keys)
     for k in range(p):
         s = starts[k]
         e = ends[k]
@@ -228,8 +228,7 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
                             if v < 1 or v > 256:
                                 v = 300
                             key |= v << (9 * j)
-                        lo = np.searchsorted(keys, key)
-                        if lo < n_keys and keys[lo] == key:
+                        if _in_hash_set(keys, np.uint64(key)):
                             hits += 1
                     elif size > packable and size >= shortest and size <= longest:
                         for w in range(len(long_words)):
@@ -316,27 +315,25 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     non_latin = n - (n_low + n_az)
     if n_az * 2 >= non_latin or m < 2:
         return False, empty
-    ids = np.empty(3 * (m - 1), dtype=np.int64)
+    ids = np.empty(3 * (m - 1) + 1, dtype=np.int64)
     k = 0
+    # each id is written, and kept (k advances) only if it exists: no branch to mispredict
     for j in range(m - 1):
         prev = seq[j]
         cur = seq[j + 1]
         g = t1[cur]
-        if g >= 0:
-            ids[k] = g
-            k += 1
-        pair = prev * size + cur
-        g = t2[pair]
-        if g >= 0:
-            ids[k] = g
-            k += 1
-        if j >= 1 and prev != 0:
-            row = row3[seq[j - 1] * size + prev]
-            if row >= 0:
-                g = t3[row * size + cur]
-                if g >= 0:
-                    ids[k] = g
-                    k += 1
+        ids[k] = g
+        k += g >= 0
+        g = t2[prev * size + cur]
+        ids[k] = g
+        k += g >= 0
+        # a trigram has a first character and no space in the middle (t3 has a row at least)
+        row = row3[seq[j - 1] * size + prev] if j >= 1 and prev != 0 else -1
+        g = t3[max(row, 0) * size + cur]
+        if row < 0:
+            g = -1
+        ids[k] = g
+        k += g >= 0
     if k == 0:
         return False, empty
     return True, ids[:k]
@@ -605,7 +602,7 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
         power[j + 1] = power[j] * base
     prefix = np.empty(longest + 1, dtype=np.uint64)
     keys = _run_keys(codes, runs)
-    known = _hash_set(keys)
+    known = hash_set(keys)
     maybe = np.empty(n_runs, dtype=np.int64)
     n_maybe = 0
     for r in range(n_runs):
@@ -731,8 +728,8 @@ def _runs_equal_to(codes, runs, order, sorted_hashes, key, a, b):
     return found
 
 
-@njit(cache=True, nogil=True)
-def _hash_set(values):
+@kernel("u8[::1]")
+def hash_set(values):
     """``values`` as an open-addressing set (linear probing, at most half full, 0 = empty;
     a value 0 is stored as 1, so ``_in_hash_set`` may say yes for 0 or 1: a superset)."""
     size = 16
@@ -764,12 +761,6 @@ def _in_hash_set(table, value):
 @njit(cache=True, nogil=True)
 def _keyed(h, length):
     return (h ^ np.uint64(length)) * np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True, nogil=True)
-def _member(sorted_values, value):
-    at = np.searchsorted(sorted_values, value)
-    return at < len(sorted_values) and sorted_values[at] == value
 
 
 @kernel("u4[::1]", "u4[::1]")
@@ -1007,7 +998,8 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
     test for prose): whether ``prelabel._MENU`` matches (a separator with non-space on both
     sides), and whether ``prelabel._menu_words`` may hold: at least 3 and 60 % of the words
     (split on whitespace, stripped like ``_is_menu``) are section words — counted by hash, a
-    word with a character ``word_key`` cannot lower-case counting as one: a superset."""
+    word with a character ``word_key`` cannot lower-case counting as one: a superset
+    (``section_keys`` is a ``hash_set``)."""
     p = len(starts)
     separator = np.zeros(p, dtype=np.uint8)
     maybe_menu = np.zeros(p, dtype=np.uint8)
@@ -1048,7 +1040,7 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
                 continue
             words += 1
             key, known = word_key(codes, a, z)
-            if not known or _member(section_keys, key):
+            if not known or _in_hash_set(section_keys, key):
                 hits += 1
         if hits >= 3 and hits >= 0.6 * words:
             maybe_menu[k] = 1
@@ -1242,7 +1234,7 @@ CHECK_CUE, CHECK_TAG_ITEMS, CHECK_MENU_WORDS = 1, 2, 4
 
 
 @kernel(
-    "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
+    "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
     "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "b1", "i8[:, ::1]", "i8[:, ::1]",
 )  # fmt: skip
 def piece_scan(

@@ -194,6 +194,7 @@ class _Tables:
             else:
                 (self.t1, self.t2)[len(gram) - 1][key] = gid
         pairs = sorted({pair for pair, _, _ in trigrams})
+        self.ok = self.ok and len(pairs) > 0  # (script_ngrams reads a row of t3 unconditionally)
         self.row3[pairs] = np.arange(len(pairs), dtype=np.int16)
         self.t3 = np.full(len(pairs) * size, -1, dtype=np.int16)
         for pair, third, gid in trigrams:

@@ -459,7 +459,7 @@ _KEY_CHARS = 7  # stop words up to 7 code points are matched as packed integers
 class _StopTable(NamedTuple):
     """``lang``'s stop words as ``piece_counts`` matches them (its arguments, in order)."""
 
-    keys: object  # sorted packed keys of the words of up to ``packable`` code points
+    keys: object  # packed keys of the words of up to ``packable`` code points (``hash_set``)
     shortest: int
     longest: int
     packable: int  # 7, or 0 when a word has a character outside U+0900-U+09FF
@@ -471,14 +471,16 @@ def _stop_table(lang: str) -> _StopTable:
     if lang not in _fast_tables:
         import numpy as np
 
+        from corpus import _kernels as K
+
         words = STOP_WORDS.get(lang, frozenset())
         # packed keys need Indic-only stop words; otherwise every word is compared whole
         packable = _KEY_CHARS if all("\u0900" <= ch <= "\u09ff" for w in words for ch in w) else 0
         short = [w for w in words if len(w) <= packable] or ["\u0900"]  # (a key no token has: 0x1)
-        keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)
+        keys = sorted(sum((ord(ch) - 0x08FF) << (9 * j) for j, ch in enumerate(w)) for w in short)  # none 0
         long_words = code_rows(sorted(w for w in words if len(w) > packable))
         lengths = (min(map(len, words)), max(map(len, words))) if words else (0, 0)
-        keys_array = np.array(keys, dtype=np.int64)
+        keys_array = K.hash_set(np.array(keys, dtype=np.uint64))
         _fast_tables[lang] = _StopTable(keys_array, *lengths, packable, bool(words), long_words)
     return _fast_tables[lang]
 
@@ -607,7 +609,7 @@ class _Tables:
         self.np, self.kernels = np, K
         keys = [K.word_key(np.array(list(map(ord, w)), dtype=np.uint32), 0, len(w)) for w in SECTION_WORDS]
         assert all(known for _, known in keys)
-        self.section_keys = np.array(sorted(key for key, _ in keys), dtype=np.uint64)
+        self.section_keys = K.hash_set(np.array(sorted(key for key, _ in keys), dtype=np.uint64))
         self.is_content = np.array([label_of(c) == "content" for c in CATEGORY_NAMES], dtype=np.uint8)
         self.log_chars = np.zeros(0)
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
