@@ -73,3 +73,18 @@ def test_precompiled_and_jit_kernels_give_the_same_prelabels(tmp_path: Path):
     assert runs["jit"]["mode"] == "jit" and runs["aot"]["mode"] == _kernels.MODE
     assert runs["aot"]["spans"] == runs["jit"]["spans"]
     assert sum(map(len, runs["aot"]["spans"])) > 10 * len(texts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "ক", "আজ ঢাকায় বৃষ্টি।\n", "नमस्ते 😀 दुनिया", "\U0010ffff", "a\ud83db", "\ud83d\ude00", "\x00\uffff"],
+)
+def test_char_flags_code_points_are_the_texts(text):
+    """Code points come from UTF-16 when the text has no astral character (two code units,
+    so the count differs, for each one it has), else from UTF-32: either way, one per
+    character, lone surrogates included."""
+    from corpus import segment
+
+    codes, flags = segment.char_flags(text)
+    assert codes.dtype == np.uint32 and codes.tolist() == [ord(ch) for ch in text]
+    assert len(flags) == len(text)
