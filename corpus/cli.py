@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from corpus.document import Document
 from corpus.ingest import Problem
@@ -55,6 +54,8 @@ def progress_bar(description: str):
         if not err.is_terminal or os.environ.get("CI"):
             yield from items
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
