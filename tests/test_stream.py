@@ -129,21 +129,6 @@ def test_prelabel_does_not_import_the_release_stack():
     assert result.stdout.strip() == "[]"
 
 
-def test_stream_build_of_valid_documents_imports_neither_pandas_nor_arrow_compute(tmp_path: Path):
-    """pandera (and pandas) only word a report when the vectorised contract check says no,
-    and no column needs a cast: ~0.35 s and ~0.07 s of start-up that a valid build skips."""
-    path = tmp_path / "valid.jsonl"
-    records = [make_corpus.make_article(i, seed=11) for i in range(12)]
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    code = (
-        "import sys; from pathlib import Path; from corpus.stream import stream_build; "
-        f"stream_build(Path({str(path)!r}), Path({str(tmp_path / 'releases')!r}), '0.0.1', batch_size=4); "
-        "print(sorted({'pandas', 'pandera', 'pyarrow.compute'} & set(sys.modules)))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
-
-
 @pytest.fixture(scope="module")
 def streamed(corpus: Path, tmp_path_factory) -> tuple[Path, object, list[Problem]]:
     problems: list[Problem] = []
