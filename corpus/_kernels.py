@@ -178,8 +178,8 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
     or ``.`` before whitespace or the end), tokens (``_TOKEN``: a token-start character, then
     everything up to whitespace), stop words among the tokens (those whose stripped form has
     at most ``packable`` code points, matched as packed integers against ``keys``, a
-    ``hash_set`` of them; longer ones
-    against the rows of ``long_words``, code points padded with -1), and how the piece ends
+    ``hash_set`` of them; longer ones against the rows of ``long_words``, code points padded
+    with -1), and how the piece ends
     once closing quotes/brackets are stripped (``END_*``), and its length.
     """
     p = len(starts)
@@ -315,7 +315,7 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     non_latin = n - (n_low + n_az)
     if n_az * 2 >= non_latin or m < 2:
         return False, empty
-    ids = np.empty(3 * (m - 1) + 1, dtype=np.int64)
+    ids = np.empty(3 * (m - 1), dtype=np.int64)
     k = 0
     # each id is written, and kept (k advances) only if it exists: no branch to mispredict
     for j in range(m - 1):
