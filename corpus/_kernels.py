@@ -490,7 +490,7 @@ CUT_BYLINE, CUT_CUE, CUT_AGENCY = _segment.CUT_BYLINE, _segment.CUT_CUE, _segmen
 def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     """Lines, candidate lines and the words the compound rule can split, in one pass.
 
-    Returns ``(lines, candidate, runs, keys, maybe)``:
+    Returns ``(lines, candidate, runs, keys, maybe, pieces)``:
 
     * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
       ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
@@ -508,7 +508,11 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     * ``maybe``: indices into ``runs`` of words of ``2 * min_half``+ code points that have a
       prefix and a suffix of ``min_half``+ code points equal to some word of ``runs``
       (compared by a 64-bit hash, so a collision only adds a candidate): every word that
-      ``segment._splits`` can split is among them.
+      ``segment._splits`` can split is among them;
+    * ``pieces``: ``(starts, ends, line numbers, glued)`` of each line's pieces as
+      ``segment._cuts_in_line`` cuts it with the terminator rule alone (the only rule whose
+      candidates are its cuts), trimmed; final for every line whose ``candidate`` holds no
+      other bit.
     """
     n = len(codes)
     n_lines = 1
@@ -519,6 +523,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     candidate = np.zeros(n_lines, dtype=np.uint8)
     runs = np.empty((n // max(min_half, 1) + 1, 2), dtype=np.int64)
     n_runs = 0
+    cuts = np.empty(n + 1, dtype=np.int64)  # the terminator rule's cuts, in order
+    n_cuts = 0
     k = 0
     start = 0
     first = -1
@@ -557,6 +563,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
         if flags[i] & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
             if _is_indic(nxt) or _is_upper(nxt) or _is_lower(nxt):
                 candidate[k] |= CUT_TERMINATOR
+                cuts[n_cuts] = i + 1
+                n_cuts += 1
         if c == 0x0964 or c == 0x2E or c == 0x21 or c == 0x3F:  # । . ! ?
             j = i + 1
             while j < n and codes[j] != 10 and flags[j] & SPACE:
@@ -573,6 +581,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
         elif c == 0x2E:
             if _is_indic(nxt):
                 candidate[k] |= CUT_TERMINATOR
+                cuts[n_cuts] = i + 1
+                n_cuts += 1
         elif _is_indic(c):
             if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
                 candidate[k] |= CUT_LATIN_CAP
@@ -627,7 +637,46 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 maybe[n_maybe] = r
                 n_maybe += 1
                 break
-    return lines, candidate, runs, keys, maybe[:n_maybe]
+    return lines, candidate, runs, keys, maybe[:n_maybe], _line_pieces(flags, lines, cuts[:n_cuts])
+
+
+@njit(cache=True, nogil=True)
+def _line_pieces(flags, lines, cuts):
+    """``(starts, ends, line numbers, glued)`` of the pieces of ``lines`` (``lines_scan``'s)
+    cut at ``cuts`` (ascending positions inside lines), trimmed of whitespace."""
+    n_lines = len(lines)
+    size = n_lines + len(cuts)  # (a cut adds one piece at most)
+    starts = np.empty(size, dtype=np.int64)
+    ends = np.empty(size, dtype=np.int64)
+    numbers = np.empty(size, dtype=np.int64)
+    glued = np.empty(size, dtype=np.int64)
+    p = 0
+    c = 0
+    for k in range(n_lines):
+        start, first, end = lines[k, 0], lines[k, 1], lines[k, 2]
+        if first == end:  # blank
+            continue
+        if c == len(cuts) or cuts[c] >= end:  # no cut in this line
+            starts[p], ends[p], numbers[p], glued[p] = first, end, k, 0
+            p += 1
+            continue
+        left = start
+        while True:
+            right = cuts[c] if c < len(cuts) and cuts[c] < end else end
+            a = left
+            while a < right and flags[a] & SPACE:
+                a += 1
+            b = right
+            while b > a and flags[b - 1] & SPACE:
+                b -= 1
+            if a < b:
+                starts[p], ends[p], numbers[p], glued[p] = a, b, k, 1
+                p += 1
+            if right == end:
+                break
+            left = right
+            c += 1
+    return starts[:p], ends[:p], numbers[:p], glued[:p]
 
 
 @njit(cache=True, nogil=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
@@ -189,10 +188,9 @@ def segment_arrays(text: str):
 
     from corpus import _kernels
 
-    table, line_rules, runs, keys, maybe = _lines_scan(text)
-    rules = line_rules.astype(np.int64)
-    offsets, firsts, ends = table[:, 0], table[:, 1], table[:, 2]
-    starts = offsets.tolist()
+    table, line_rules, runs, keys, maybe, pieces = _lines_scan(text)
+    # the kernel's pieces are final on every line where no rule but the terminator may cut
+    rules = line_rules & ~np.uint8(CUT_TERMINATOR)
     # the compound rule's vocabulary, cut down to what it reads: each compound (a once-seen word
     # it can cut) and the two words of its first split, all with count 1 (the compound's own;
     # only the presence of the others is read), found by the compiled scan
@@ -207,18 +205,28 @@ def segment_arrays(text: str):
             compounds.add(word)
             for known in (word, word[:at], word[at:]):
                 vocabulary[known] = 1
-            rules[bisect_right(starts, a) - 1] |= CUT_COMPOUND  # (its only occurrence)
-    whole = firsts < ends  # lines that are one piece
+            number = int(np.searchsorted(table[:, 0], a, side="right")) - 1
+            rules[number] |= CUT_COMPOUND  # (its only occurrence)
+    numbers = rules.nonzero()[0]
+    if not len(numbers):
+        return pieces
+    # lines another rule may cut: cut in Python, by every rule (the terminator's too)
     cut_starts: list[int] = []
     cut_ends: list[int] = []
     cut_lines: list[int] = []
-    for number in rules.nonzero()[0].tolist():
-        line = _line(text, starts, number)
-        cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds, int(rules[number]))))
+    cut_glued: list[int] = []
+    line_starts = table[:, 0].tolist()
+    for number, offset, first, end in zip(numbers.tolist(), *table[numbers].T.tolist()):
+        line = _line(text, line_starts, number)
+        which = int(line_rules[number]) | int(rules[number])
+        cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds, which)))
         if not cuts:
+            if first < end:
+                cut_starts.append(first)
+                cut_ends.append(end)
+                cut_lines.append(number)
+                cut_glued.append(0)
             continue
-        whole[number] = False
-        offset = starts[number]
         edges = [0, *cuts, len(line)]
         for left, right in zip(edges, edges[1:]):
             start, stop = trim(line, left, right)
@@ -226,18 +234,23 @@ def segment_arrays(text: str):
                 cut_starts.append(offset + start)
                 cut_ends.append(offset + stop)
                 cut_lines.append(number)
-    numbers = whole.nonzero()[0]
-    if not cut_starts:
-        return firsts[numbers], ends[numbers], numbers, np.zeros(len(numbers), dtype=np.int64)
-    piece_starts = np.concatenate([firsts[numbers], np.array(cut_starts, dtype=np.int64)])
+                cut_glued.append(1)
+    starts, ends, lines, glued = pieces
+    kept = ~np.isin(lines, numbers)
+    piece_starts = np.concatenate([starts[kept], np.array(cut_starts, dtype=np.int64)])
     order = np.argsort(piece_starts, kind="stable")  # pieces never share a start: line order
-    glued = np.concatenate([np.zeros(len(numbers), dtype=np.int64), np.ones(len(cut_starts), dtype=np.int64)])
     return (
         piece_starts[order],
-        np.concatenate([ends[numbers], np.array(cut_ends, dtype=np.int64)])[order],
-        np.concatenate([numbers, np.array(cut_lines, dtype=np.int64)])[order],
-        glued[order],
+        np.concatenate([ends[kept], np.array(cut_ends, dtype=np.int64)])[order],
+        np.concatenate([lines[kept], np.array(cut_lines, dtype=np.int64)])[order],
+        np.concatenate([glued[kept], np.array(cut_glued, dtype=np.int64)])[order],
     )
+
+
+def _line(text: str, starts: list[int], number: int) -> str:
+    """Line ``number`` of ``text`` (``text.split("\n")[number]``) given every line's start."""
+    end = starts[number + 1] - 1 if number + 1 < len(starts) else len(text)
+    return text[starts[number] : end]
 
 
 def code_rows(texts: list[str]):
@@ -248,13 +261,6 @@ def code_rows(texts: list[str]):
     for row, t in zip(rows, texts):
         row[: len(t)] = list(map(ord, t))
     return rows
-
-
-def _line(text: str, starts: list[int], number: int) -> str:
-    """Line ``number`` of ``text`` (``text.split("\n")[number]``) given every line's start."""
-    return (
-        text[starts[number] : starts[number + 1] - 1] if number + 1 < len(starts) else text[starts[number] :]
-    )
 
 
 def _vocabulary(text: str) -> Counter[str]:

@@ -182,6 +182,8 @@ EDGE_TEXTS = [
     "HOME | NEWS | SPORTS | ক্রিকেট\n» প্রচ্ছদ › জাতীয় • খেলা ·\nhome/news/india\n/ / /\n|a\n"
     "ক্রিকেট, বিশ্বকাপ, ভারত\nİNDIA WORLD Home News\nSPORTS \u212aRICKET health\n, , ,\nক, খ, গ: ঘ\n"
     "ঢাকা, ১২ ডিসেম্বর ২০২৫\nখেলা জাতীয় বিনোদন ই-পেপার লাইভ টিভি আরও অনেক কিছু দেখুন এখানে",
+    # more terminator cuts in a line, and more cut pieces in a text, than the scan's first buffers hold
+    "ক।" * 300 + "\n" + "।" * 50 + "ক!a?B.খ" * 40 + "\n" + "\n".join(["খবর।খবর। খবর"] * 30),
     # bylines and agency tags after leading whitespace, and where they do not start a line
     "\u00a0 নিজস্ব প্রতিবেদক, ঢাকা: খবর হলো এই। আরও\n  ঢাকা, ১০ নভেম্বর (বাসস) : খবর।\n"
     "খবর নিজস্ব প্রতিবেদক: না\n\tनई दिल्ली (एजेंसी)। खबर\nStaff Reporter | Dhaka: news",
