@@ -555,6 +555,28 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
             i += 1
             continue
         c = codes[i]
+        if _is_indic(c) and (i == 0 or not _is_indic(codes[i - 1])):
+            # a run of Indic letters: a word for the vocabulary if long enough; without a
+            # danda (the block's only code points another test here reads), only its last
+            # code point can start a cut (an Indic letter, then a Latin capital)
+            j = i + 1
+            danda = c == 0x0964 or c == 0x0965
+            while j < n and _is_indic(codes[j]):
+                if codes[j] == 0x0964 or codes[j] == 0x0965:
+                    danda = True
+                j += 1
+            if j - i >= min_half:
+                runs[n_runs, 0] = i
+                runs[n_runs, 1] = j
+                n_runs += 1
+            if not danda:
+                if first < 0:
+                    first = i
+                last = j - 1
+                if j + 1 < n and _is_upper(codes[j]) and _is_lower(codes[j + 1]):
+                    candidate[k] |= CUT_LATIN_CAP
+                i = j
+                continue
         if not flags[i] & SPACE:
             if first < 0:
                 first = i
@@ -586,15 +608,6 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
         elif _is_indic(c):
             if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
                 candidate[k] |= CUT_LATIN_CAP
-            # a run of Indic letters: a word for the vocabulary if long enough
-            if i == 0 or not _is_indic(codes[i - 1]):
-                j = i + 1
-                while j < n and _is_indic(codes[j]):
-                    j += 1
-                if j - i >= min_half:
-                    runs[n_runs, 0] = i
-                    runs[n_runs, 1] = j
-                    n_runs += 1
         elif _is_lower(c):
             if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
                 camel = True
