@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -203,7 +204,7 @@ def prelabel(
     tmp = staging_path(output.parent, f".{output.name}.tmp")
     written = problems = 0
     try:
-        with tmp.open("w", encoding="utf-8") as handle:
+        with tmp.open("wb") as handle:
             lines = prelabel_lines(
                 input, prelabel_json, workers=workers or os.cpu_count() or 1, corpus_stats=corpus_stats
             )
@@ -212,7 +213,7 @@ def prelabel(
                     problems += 1
                     err.print(f"warning: {item}", markup=False)
                     continue
-                handle.write(item + "\n")
+                handle.write(item)
                 written += 1
         if written == 0:
             fail(f"{input}: no usable documents, {output} not written")
@@ -271,12 +272,13 @@ def _columns_of(doc: Document) -> SpanColumns:
 _LABELLED: dict[str, str] = {}  # category → its span's encoded "label" and "category" members
 
 
-def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> str:
-    """``json.dumps(prelabel_record(doc, labelled), ensure_ascii=False)``, built directly (what
-    the CLI writes).
+def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
+    """The line ``corpus prelabel`` writes for ``doc``: ``json.dumps(prelabel_record(doc,
+    labelled), ensure_ascii=False)`` in UTF-8, newline included, built directly.
 
-    Same encoder for strings (``json.encoder.encode_basestring``), ``repr`` for ints and finite
-    floats, same separators and key order; anything else goes through ``json.dumps`` itself.
+    Same string escapes (``json.encoder.encode_basestring``; the text's applied to its UTF-8
+    bytes, ``json_escaped_utf8``), ``repr`` for ints and finite floats, same separators and key
+    order; anything else goes through ``json.dumps`` itself.
     """
     from json.encoder import encode_basestring as enc
 
@@ -285,7 +287,7 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> str:
     starts, ends, categories, scores, model_version = labelled
     plain = {*map(type, starts), *map(type, ends)} <= {int} and {*map(type, scores)} <= {float}
     if not plain or not all(map(math.isfinite, scores)):  # (json.dumps: NaN/Infinity, subclasses)
-        return json.dumps(prelabel_record(doc, labelled), ensure_ascii=False)
+        return (json.dumps(prelabel_record(doc, labelled), ensure_ascii=False) + "\n").encode("utf-8")
     members = []
     for category in categories:
         member = _LABELLED.get(category)
@@ -296,10 +298,29 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> str:
         f'{{"start": {start!r}, "end": {end!r}, {member}, "score": {score!r}}}'
         for start, end, member, score in zip(starts, ends, members, scores)
     )
-    return (
-        f'{{"id": {enc(doc.doc_id)}, "text": {enc(doc.text)}, "lang": {enc(doc.lang)}, '
-        f'"spans": [{spans}], "model_version": {enc(model_version)}}}'
-    )
+    head = f'{{"id": {enc(doc.doc_id)}, "text": "'
+    tail = f'", "lang": {enc(doc.lang)}, "spans": [{spans}], "model_version": {enc(model_version)}}}\n'
+    return b"".join((head.encode("utf-8"), json_escaped_utf8(doc.text), tail.encode("utf-8")))
+
+
+_CONTROL_BYTE = re.compile(rb"[\x00-\x1f]")
+_CONTROL_BYTES = bytes(range(0x20))
+_SHORT_ESCAPES = {b"\b": b"\\b", b"\f": b"\\f", b"\r": b"\\r", b"\t": b"\\t"}
+
+
+def json_escaped_utf8(text: str) -> bytes:
+    """``json.dumps(text, ensure_ascii=False).encode("utf-8")`` without its quotes, escaped on
+    the UTF-8 bytes: a few ``bytes.replace`` passes instead of a pass over the characters and
+    a second encoding (no byte of a multi-byte UTF-8 sequence is below 0x80)."""
+    data = text.encode("utf-8")
+    if b"\\" in data:
+        data = data.replace(b"\\", b"\\\\")
+    if b'"' in data:
+        data = data.replace(b'"', b'\\"')
+    data = data.replace(b"\n", b"\\n")
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):  # (faster than a regex search)
+        data = _CONTROL_BYTE.sub(lambda m: _SHORT_ESCAPES.get(m[0]) or b"\\u%04x" % m[0][0], data)
+    return data
 
 
 @app.command()

@@ -153,13 +153,13 @@ def _prelabelled(item: dict | Problem, corpus: LineStats | None) -> tuple | Prob
 # --- corpus prelabel -------------------------------------------------------------------------
 
 
-Serialise = Callable[[Document, SpanColumns], dict | str]
+Serialise = Callable[[Document, SpanColumns], dict | str | bytes]
 
 
 class _PrelabelBatch:
     """Picklable worker task: records → JSON lines via ``serialise(document, its labelled
-    spans)``: a dict to encode (``cli.prelabel_record``) or the JSON line itself
-    (``cli.prelabel_json``)."""
+    spans)``: a dict to encode (``cli.prelabel_record``) or the JSON line itself (str, or
+    UTF-8 bytes as ``cli.prelabel_json`` makes it)."""
 
     def __init__(self, serialise: Serialise, corpus: LineStats | None = None):
         self.serialise = serialise
@@ -173,7 +173,7 @@ class _PrelabelBatch:
                 out.append(labelled)
             else:
                 record = self.serialise(*labelled)
-                out.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
+                out.append(json.dumps(record, ensure_ascii=False) if isinstance(record, dict) else record)
         return out
 
 
@@ -227,7 +227,7 @@ def prelabel_lines(
     workers: int = 1,
     batch_size: int = DEFAULT_BATCH,
     corpus_stats: bool = True,
-) -> Iterator[str | Problem]:
+) -> Iterator[str | bytes | Problem]:
     """Each input document's JSON line (or its ``Problem``), in input order.
 
     Same result as ``corpus.pipeline.iter_prelabelled`` (``read_documents`` without dedupe,

@@ -124,7 +124,7 @@ def test_the_step_given_the_corpus_line_stats_labels_like_corpus_prelabel(shards
     ).run()
     got = written(out)
     assert got == expected(shards, corpus) != expected(shards)
-    lines = [json.loads(line) for line in prelabel_lines(shards, prelabel_json) if isinstance(line, str)]
+    lines = [json.loads(line) for line in prelabel_lines(shards, prelabel_json) if isinstance(line, bytes)]
     assert {r["id"]: r["spans"] for r in lines} == {k: v["spans"] for k, v in got.items()}
 
 

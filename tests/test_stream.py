@@ -66,7 +66,8 @@ def test_prelabel_lines_equal_the_reference_pipeline_for_any_worker_count(corpus
     for workers in (1, 2):
         for serialise in (prelabel_record, prelabel_json):
             got = prelabel_lines(corpus, serialise, workers, 7)
-            assert [str(x) if isinstance(x, Problem) else x for x in got] == expected
+            as_text = [x.decode("utf-8").removesuffix("\n") if isinstance(x, bytes) else x for x in got]
+            assert [str(x) if isinstance(x, Problem) else x for x in as_text] == expected
     assert sum(line.startswith("corpus.jsonl:") for line in expected) == 2  # bad JSON, English
 
 
@@ -99,12 +100,13 @@ def test_a_small_input_is_read_once_and_a_large_one_twice_with_the_same_lines(co
 
 
 def test_prelabel_json_is_json_dumps_of_the_record():
-    text = 'ঢাকা "quoted" \\ back\tslash\x7f\u2028 😀👨\u200d👩\u200d👧 \ud7ff\n\nend'
+    text = 'ঢাকা "quoted" \\ back\tslash\x7f\u2028 😀👨\u200d👩\u200d👧 \ud7ff\n\nend\x01\r\x0c\x08\x1f\x00'
     scores = [0.5, 1.0, 0.0, 1e-05, 0.1234, 3, float("nan"), float("inf"), True]
     for score in scores:
         for spans in ((), (Span(0, 4, "body", score), Span(5, 12, "navigation", 0.25))):
             doc = Document('id "1"\n', text, "f", "", "", "bn", 1.0, spans=spans, model_version="m\u00e9")
-            assert prelabel_json(doc) == json.dumps(prelabel_record(doc), ensure_ascii=False)
+            expected = json.dumps(prelabel_record(doc), ensure_ascii=False) + "\n"
+            assert prelabel_json(doc) == expected.encode("utf-8")
 
 
 def test_prelabel_cli_workers_write_identical_bytes(corpus: Path, tmp_path: Path):
