@@ -825,23 +825,40 @@ def _keyed(h, length):
     return (h ^ np.uint64(length)) * np.uint64(0x9E3779B97F4A7C15)
 
 
+# --- ingest checks (corpus.segment.nfc_unchanged, control_count) ----------------------------
+
+NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
+_NFC_UNSAFE, _NFC_ROLES, _CONTROL = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES, _segment.F_CONTROL
+
+
 @kernel("u4[::1]", "u4[::1]")
 def take_flags(codes, table):
-    """``(table[codes], whether some entry is still unbuilt)``: ``segment.char_flags``' lookup."""
-    flags = np.empty(len(codes), dtype=np.uint32)
+    """``segment.char_flags``' lookup and the ingest checks on it, in one pass: ``(table[codes],
+    whether some entry is still unbuilt, nfc_verdict(flags), count_flag(flags, F_CONTROL))``
+    (the last two meaningless when an entry is unbuilt)."""
+    n = len(codes)
+    flags = np.empty(n, dtype=np.uint32)
     unbuilt = False
-    for i in range(len(codes)):
+    seen = np.uint32(0)  # every bit any flag word has
+    roles = np.uint32(0)  # every role pair of neighbours
+    before = np.uint32(0)
+    controls = 0
+    for i in range(n):
         f = table[codes[i]]
         flags[i] = f
         if f == UNBUILT:
             unbuilt = True
-    return flags, unbuilt
-
-
-# --- ingest checks (corpus.segment.nfc_unchanged, control_count) ----------------------------
-
-NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
-_NFC_UNSAFE, _NFC_ROLES = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES
+        seen |= f
+        roles |= (before >> _NFC_ROLES) & (f >> (_NFC_ROLES + 3)) & np.uint32(7)
+        controls += (f & _CONTROL) != 0
+        before = f
+    if seen & _NFC_UNSAFE or roles & 3:
+        verdict = NFC_CHANGES
+    elif roles:
+        verdict = NFC_MARK_PAIRS
+    else:
+        verdict = NFC_UNCHANGED
+    return flags, unbuilt, verdict, controls
 
 
 @kernel("u4[::1]")

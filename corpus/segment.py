@@ -353,7 +353,8 @@ class _CharTable:
             f |= (left[k] << (F_NFC_ROLES + k)) | (right[k] << (F_NFC_ROLES + 3 + k))
         return f
 
-    def lookup(self, text: str):
+    def lookup(self, text: str) -> tuple:
+        """``(codes, flags, NFC verdict, control count)`` of ``text`` (``_kernels.take_flags``)."""
         from corpus import _kernels
 
         np = self.np
@@ -362,39 +363,44 @@ class _CharTable:
             codes = np.frombuffer(units, dtype=np.uint16).astype(np.uint32)
         else:
             codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        flags, unbuilt = _kernels.take_flags(codes, self.flags)
+        flags, unbuilt, verdict, controls = _kernels.take_flags(codes, self.flags)
         if unbuilt:  # first time a block is seen: build it
             for block in np.unique(codes[flags == _UNBUILT] >> 8).tolist():
                 base = block << 8
                 self.flags[base : base + 256] = [self._flags_of(chr(cp)) for cp in range(base, base + 256)]
             flags = self.flags[codes]
-        return codes, flags
+            verdict, controls = _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL)
+        return codes, flags, verdict, controls
 
 
 _char_table: _CharTable | None = None
-_recent: list[tuple[str, object, object]] = []
+_recent: list[tuple] = []  # (text, codes, flags, NFC verdict, control count) of the last few texts
+
+
+def _char_facts(text: str) -> tuple:
+    """``_CharTable.lookup`` of ``text``, cached for the last few texts (by identity)."""
+    global _char_table
+    for entry in _recent:
+        if entry[0] is text:
+            return entry
+    if _char_table is None:
+        _char_table = _CharTable()
+    entry = (text, *_char_table.lookup(text))
+    _recent.insert(0, entry)
+    del _recent[4:]
+    return entry
 
 
 def char_flags(text: str):
     """``(codes, flags)`` numpy arrays of ``text`` (cached for the last few texts, by identity)."""
-    global _char_table
-    for cached, codes, flags in _recent:
-        if cached is text:
-            return codes, flags
-    if _char_table is None:
-        _char_table = _CharTable()
-    codes, flags = _char_table.lookup(text)
-    _recent.insert(0, (text, codes, flags))
-    del _recent[4:]
-    return codes, flags
+    return _char_facts(text)[1:3]
 
 
 def nfc_unchanged(text: str) -> bool:
     """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
     from corpus import _kernels
 
-    _, flags = char_flags(text)
-    verdict = _kernels.nfc_verdict(flags)  # the flag tests below, in one compiled pass
+    _, _, flags, verdict, _ = _char_facts(text)  # (verdict: _kernels.nfc_verdict, the flag tests below)
     if verdict != _kernels.NFC_MARK_PAIRS:
         return verdict == _kernels.NFC_UNCHANGED
     roles = (flags[:-1] >> F_NFC_ROLES) & (flags[1:] >> (F_NFC_ROLES + 3)) & 7
@@ -405,7 +411,4 @@ def nfc_unchanged(text: str) -> bool:
 
 def control_count(text: str) -> int:
     """Number of control characters other than line breaks and tabs (as ``ingest.check_text``)."""
-    from corpus import _kernels
-
-    _, flags = char_flags(text)
-    return _kernels.count_flag(flags, F_CONTROL)
+    return _char_facts(text)[4]

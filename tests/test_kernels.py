@@ -88,3 +88,24 @@ def test_char_flags_code_points_are_the_texts(text):
     codes, flags = segment.char_flags(text)
     assert codes.dtype == np.uint32 and codes.tolist() == [ord(ch) for ch in text]
     assert len(flags) == len(text)
+
+
+def test_flag_lookup_makes_the_ingest_verdicts_of_its_flags():
+    """``take_flags`` decides NFC and counts controls in its lookup pass: the same answers as
+    ``nfc_verdict`` and ``count_flag`` on the flags, on random texts that hit every verdict."""
+    import random
+
+    from corpus import segment
+
+    rng = random.Random(3)
+    alphabet = list("কখা়\u09be\u09d7\u09cd\u0981\u093c\u0941\u0947 \n\t\x01\x1faé😀\u200d") + ["\u0915\u093c"]
+    seen = set()
+    for _ in range(2000):
+        text = "".join(rng.choices(alphabet, k=rng.randint(0, 12)))
+        codes, _ = segment.char_flags(text)
+        flags, unbuilt, verdict, controls = _kernels.take_flags(codes, segment._char_table.flags)
+        assert not unbuilt
+        assert verdict == _kernels.nfc_verdict(flags)
+        assert controls == _kernels.count_flag(flags, segment.F_CONTROL)
+        seen.add(verdict)
+    assert seen == {_kernels.NFC_UNCHANGED, _kernels.NFC_CHANGES, _kernels.NFC_MARK_PAIRS}
