@@ -158,6 +158,8 @@ def build_compiled_module(target: Path) -> Path:
 
 # flag bits of corpus.segment.char_flags
 ALPHA, SPACE, DIGIT, LATIN = _segment.F_ALPHA, _segment.F_SPACE, _segment.F_DIGIT, _segment.F_LATIN
+_DIGIT_SHIFT, _LATIN_SHIFT = DIGIT.bit_length() - 1, LATIN.bit_length() - 1
+assert ALPHA == 1  # (counted as the bit itself)
 TOKSTART, STRIP, SENT, DOT = _segment.F_TOKSTART, _segment.F_STRIP, _segment.F_SENT, _segment.F_DOT
 WORD = _segment.F_WORD
 OTHER_LETTER = _segment.F_OTHER_LETTER
@@ -189,53 +191,52 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
         e = ends[k]
         alpha = space = digit = latin = sentences = words = hits = 0
         i = s
-        in_token = False
         while i < e:
             f = flags[i]
-            if f & ALPHA:
-                alpha += 1
-            if f & DIGIT:
-                digit += 1
-            if f & LATIN:
-                latin += 1
-            if f & SENT:
-                sentences += 1
-            elif f & DOT:
-                if i + 1 == e or flags[i + 1] & SPACE:
-                    sentences += 1
             if f & SPACE:
                 space += 1
-                in_token = False
-            elif not in_token and f & TOKSTART:
-                in_token = True
+                i += 1
+                continue
+            # a token runs from a token-start character to the next whitespace (or the piece's
+            # end): its characters are counted here, in one tight loop
+            b = i + 1
+            if f & TOKSTART:
                 words += 1
-                if stops:
-                    # the token runs to the next whitespace (or the piece's end)
-                    b = i + 1
-                    while b < e and not flags[b] & SPACE:
-                        b += 1
-                    a = i
-                    # str.strip(TOKEN_STRIP): one character per side and round, as in Python
-                    while a < b and flags[a] & STRIP:
-                        a += 1
-                    while b > a and flags[b - 1] & STRIP:
-                        b -= 1
-                    size = b - a
-                    if size >= shortest and size <= packable:
-                        key = 0
-                        for j in range(size):
-                            v = np.int64(codes[a + j]) - 0x08FF
-                            if v < 1 or v > 256:
-                                v = 300
-                            key |= v << (9 * j)
-                        if _in_hash_set(keys, np.uint64(key)):
+                while b < e and not flags[b] & SPACE:
+                    b += 1
+            for j in range(i, b):
+                g = flags[j]
+                alpha += g & ALPHA
+                digit += (g & DIGIT) >> _DIGIT_SHIFT
+                latin += (g & LATIN) >> _LATIN_SHIFT
+                if g & SENT:
+                    sentences += 1
+                elif g & DOT and (j + 1 == e or flags[j + 1] & SPACE):
+                    sentences += 1
+            if stops and f & TOKSTART:
+                a = i
+                z = b
+                # str.strip(TOKEN_STRIP): one character per side and round, as in Python
+                while a < z and flags[a] & STRIP:
+                    a += 1
+                while z > a and flags[z - 1] & STRIP:
+                    z -= 1
+                size = z - a
+                if size >= shortest and size <= packable:
+                    key = 0
+                    for j in range(size):
+                        v = np.int64(codes[a + j]) - 0x08FF
+                        if v < 1 or v > 256:
+                            v = 300
+                        key |= v << (9 * j)
+                    if _in_hash_set(keys, np.uint64(key)):
+                        hits += 1
+                elif size > packable and size >= shortest and size <= longest:
+                    for w in range(len(long_words)):
+                        if _same_word(codes, a, size, long_words[w]):
                             hits += 1
-                    elif size > packable and size >= shortest and size <= longest:
-                        for w in range(len(long_words)):
-                            if _same_word(codes, a, size, long_words[w]):
-                                hits += 1
-                                break
-            i += 1
+                            break
+            i = b
         end = END_NONE
         j = e - 1
         while j >= s:
