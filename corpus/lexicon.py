@@ -7,6 +7,7 @@ never text taken from a particular article.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Phrases that open (or make up) a boilerplate piece, per category.
 # News agencies, as they are tagged in datelines (bn, hi, en).
@@ -294,9 +295,19 @@ def compile_cues(phrases: tuple[str, ...]) -> re.Pattern[str]:
 CUE_PATTERNS: dict[str, re.Pattern[str]] = {cat: compile_cues(p) for cat, p in CUES.items()}
 
 
+_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()#")
+
+
 def literal_starts(phrase: str) -> list[str]:
     """Texts one of which starts every match of the regex ``phrase`` (its leading literal
     characters, per alternative of a leading group; "" where it starts otherwise)."""
+    if not _REGEX_SYNTAX.intersection(phrase):  # plain text (most phrases): no need to parse
+        return [phrase]
+    return list(_parsed_starts(phrase))
+
+
+@cache
+def _parsed_starts(phrase: str) -> tuple[str, ...]:
     try:
         from re import _parser as sre_parse  # Python >= 3.11
     except ImportError:  # pragma: no cover - Python 3.10
@@ -316,10 +327,7 @@ def literal_starts(phrase: str) -> list[str]:
         return [prefix]
 
     parsed = sre_parse.parse(phrase)
-    return [""] if parsed.state.flags & re.IGNORECASE else starts(parsed)
-
-
-_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()#")
+    return ("",) if parsed.state.flags & re.IGNORECASE else tuple(starts(parsed))
 
 
 def finite_forms(phrase: str, most: int = 64) -> tuple[list[str], bool] | None:
