@@ -1,4 +1,5 @@
-"""Build step for ``pip install``: the compiled kernels (``corpus/_kernels.py``) ahead of time.
+"""Build step for ``pip install``: the compiled kernels (``corpus/_kernels.py``) ahead of time,
+and the language-id tables (``corpus.langid``) saved.
 
 Everything else is in pyproject.toml. The extension ``corpus._kernels_aot`` is optional:
 when it cannot be built, the kernels run under numba's JIT instead (slower start-up).
@@ -25,6 +26,14 @@ class BuildKernels(build_ext):
             build_compiled_module(Path(self.get_ext_fullpath(ext.name)).resolve())
         except Exception as error:  # noqa: BLE001 — optional: the JIT path still works
             print(f"warning: corpus._kernels_aot not built ({error}); kernels will use numba's JIT")
+        try:  # the language-id tables, saved so that each start loads them (~45 ms less)
+            from corpus.langid import write_table_cache
+
+            write_table_cache(
+                str(Path(self.get_ext_fullpath(ext.name)).resolve().with_name("_langid_tables.pickle"))
+            )
+        except Exception as error:  # noqa: BLE001 — optional: built at each start instead
+            print(f"warning: language-id tables not saved ({error}); they are built at each start")
         # Bytecode now, as pip writes it for a regular install: an editable install would
         # otherwise compile every module at each start where PYTHONDONTWRITEBYTECODE is set.
         compileall.compile_dir(Path(__file__).resolve().parent / "corpus", quiet=1)

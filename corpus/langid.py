@@ -125,11 +125,35 @@ def _class_table(np):
     return classes
 
 
-class _Tables:
-    """Profiles of the script languages as dense n-gram tables, the random stream, classes."""
+def _profiles() -> tuple[str, list[str]]:
+    """The fingerprint of langdetect's profiles (names and sizes) and its language order:
+    ``os.listdir``'s (skipping dot files), the order it sums in."""
+    import hashlib
 
-    def __init__(self) -> None:
-        import hashlib
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    listed = _os.listdir(PROFILES_DIRECTORY)
+    sized = [(n, _os.path.getsize(_os.path.join(PROFILES_DIRECTORY, n))) for n in sorted(listed)]
+    order = [
+        n for n in listed if not n.startswith(".") and _os.path.isfile(_os.path.join(PROFILES_DIRECTORY, n))
+    ]
+    return hashlib.sha256(repr(sized).encode()).hexdigest()[:16], order
+
+
+TABLE_CACHE = _os.path.join(_os.path.dirname(__file__), "_langid_tables.pickle")  # written by pip install
+
+
+class _Tables:
+    """Profiles of the script languages as dense n-gram tables, the random stream, classes.
+
+    Building them reads and filters eight profiles (~45 ms of every start), so ``pip install``
+    saves them (``write_table_cache``) and ``cached`` loads them, keyed by this file, the
+    profiles and the Python version; anything else builds them anew."""
+
+    CACHED = ("ok", "n_langs", "langlist", "positions", "first_other", "grams", "size", "alphabet")
+    CACHED += ("t1", "t2", "row3", "t3", "dense_array", "position_array", "_rng", "stream_array")
+
+    def __init__(self, state: dict | None = None) -> None:
         import json
         import random
 
@@ -140,15 +164,15 @@ class _Tables:
 
         self.np = np
         self.url_re, self.mail_re, self.vi_re = Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
-        names = sorted(_os.listdir(PROFILES_DIRECTORY))
-        sized = [(n, _os.path.getsize(_os.path.join(PROFILES_DIRECTORY, n))) for n in names]
-        self.ok = hashlib.sha256(repr(sized).encode()).hexdigest()[:16] == _PROFILES_FINGERPRINT
-        # langdetect's language order is os.listdir's (skipping dot files): the order it sums in
-        order = [
-            n
-            for n in _os.listdir(PROFILES_DIRECTORY)
-            if not n.startswith(".") and _os.path.isfile(_os.path.join(PROFILES_DIRECTORY, n))
-        ]
+        self.classes = _class_table(np)
+        if state is not None:  # (from the cache)
+            self.__dict__.update(state)
+            self.stream = self.stream_array.tolist()
+            self.compensated = _builtin_sum_is_compensated()
+            self.ok = self.ok and self.compensated is not None and self._self_test()
+            return
+        fingerprint, order = _profiles()
+        self.ok = fingerprint == _PROFILES_FINGERPRINT
         self.n_langs = len(order)
         self.langlist = order  # a profile's file is named after its language (checked below)
         self.positions = [order.index(lang) for lang in _SCRIPT_PROFILES]
@@ -166,7 +190,7 @@ class _Tables:
         grams = list(probs)
         self.grams = grams  # by id
         # (language index, probability) pairs of each n-gram, zeros left out
-        self.dense = [tuple(probs[g]) for g in grams]  # probability in each script language
+        dense = [tuple(probs[g]) for g in grams]  # probability in each script language
         # alphabet: 0 = space, 1.. = characters that occur in those n-grams, last = anything else
         chars = sorted({ch for g in grams for ch in g if ch != " "})
         size = len(chars) + 2
@@ -199,14 +223,27 @@ class _Tables:
         self.t3 = np.full(len(pairs) * size, -1, dtype=np.int16)
         for pair, third, gid in trigrams:
             self.t3[int(self.row3[pair]) * size + third] = gid
-        self.classes = _class_table(np)
-        self.dense_array = np.array(self.dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
+        self.dense_array = np.array(dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
         self.position_array = np.array(self.positions, dtype=np.int64)
         self._rng = random.Random(SEED)
         self.stream: list[int] = []
         self.extend_stream(1 << 15)
         self.compensated = _builtin_sum_is_compensated()
         self.ok = self.ok and self.compensated is not None and self._self_test()
+
+    @classmethod
+    def cached(cls, path: str = TABLE_CACHE) -> _Tables:
+        """The tables saved at ``path`` when they were built from the same inputs, else new ones."""
+        import pickle
+
+        try:
+            with open(path, "rb") as handle:
+                saved = pickle.load(handle)
+            if saved["key"] == _cache_key():
+                return cls(saved["state"])
+        except Exception:  # noqa: BLE001 — a cache: unreadable or stale, it is rebuilt
+            pass
+        return cls()
 
     def extend_stream(self, size: int) -> list[int]:
         # getrandbits(32 * n) draws the same n words as n calls of getrandbits(32), lowest first
@@ -232,6 +269,29 @@ class _Tables:
                 r, pos = _choice(stream, pos, n)
                 got.append(r)
         return got == expected
+
+
+def _cache_key() -> tuple:
+    """What the saved tables depend on: this file, langdetect's profiles and their order, and
+    the Python (``random``, ``sum``)."""
+    import hashlib
+    import sys
+
+    with open(__file__, "rb") as source:
+        digest = hashlib.sha256(source.read()).hexdigest()
+    return digest, _profiles(), sys.version
+
+
+def write_table_cache(path: str = TABLE_CACHE) -> None:
+    """Save freshly built tables for ``_Tables.cached`` (atomically: a temp file, then a rename)."""
+    import pickle
+
+    tables = _Tables()
+    state = {name: getattr(tables, name) for name in _Tables.CACHED}
+    tmp = f"{path}.tmp{_os.getpid()}"
+    with open(tmp, "wb") as handle:
+        pickle.dump({"key": _cache_key(), "state": state}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    _os.replace(tmp, path)
 
 
 def _builtin_sum_is_compensated() -> bool | None:
@@ -284,7 +344,7 @@ def _get_tables() -> _Tables | None:
         try:
             from corpus import _kernels
 
-            _tables = _Tables()
+            _tables = _Tables.cached()
         except Exception:  # an unexpected langdetect layout: always use langdetect itself
             FAST_PATH = False
             return None

@@ -298,6 +298,37 @@ def test_compiled_random_walk_equals_langdetect_with_a_short_stream(synthetic: l
     assert expected == [langid.detect_language_reference(t) for t in texts]
 
 
+def test_saved_language_tables_are_the_built_ones_and_stale_ones_are_rebuilt(tmp_path: Path):
+    """``pip install`` saves the language-id tables; a start loads them only when they were
+    built from this very code, profiles and Python, else builds them as before."""
+    import pickle
+
+    import numpy as np
+
+    installed = pickle.loads(Path(langid.TABLE_CACHE).read_bytes())
+    assert installed["key"] == langid._cache_key()  # (written by pip install, current)
+    path = tmp_path / "tables.pickle"
+    langid.write_table_cache(str(path))
+    built, loaded = langid._Tables(), langid._Tables.cached(str(path))
+    for name in (*langid._Tables.CACHED, "classes", "stream", "compensated"):
+        a, b = getattr(built, name), getattr(loaded, name)
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and np.array_equal(a, b), name
+        elif name == "_rng":
+            assert a.getstate() == b.getstate()
+        else:
+            assert a == b, name
+    assert loaded.ok
+    saved = pickle.loads(path.read_bytes())
+    saved["state"]["t1"] = saved["state"]["t1"] * 0 - 1  # (what a stale cache could hold)
+    path.write_bytes(pickle.dumps({**saved, "key": ("another langid.py", *saved["key"][1:])}))
+    assert np.array_equal(langid._Tables.cached(str(path)).t1, built.t1)
+    path.write_bytes(pickle.dumps(saved))
+    assert not np.array_equal(langid._Tables.cached(str(path)).t1, built.t1)  # (the key decides)
+    path.write_bytes(b"not a pickle")
+    assert np.array_equal(langid._Tables.cached(str(path)).t1, built.t1)
+
+
 def test_the_replayed_walk_ranks_languages_as_langdetect_sorts_them(monkeypatch):
     """The best language of the walk's probabilities: langdetect's stable sort of those above
     0.1 (the first in its language order wins a tie), on made-up results of the walk."""
