@@ -304,7 +304,7 @@ def _builtin_sum_is_compensated() -> bool | None:
 
     rng = random.Random(SEED)
     vectors = [[1e16, 1.0, -1e16], [0.1] * 55]
-    vectors += [[rng.random() * 10.0 ** rng.randint(-30, 5) for _ in range(55)] for _ in range(50)]
+    vectors += [[rng.random() * 10.0 ** (int(rng.random() * 36) - 30) for _ in range(55)] for _ in range(50)]
     for compensated in (False, True):
         if all(builtin_sum(np.array(v), compensated) == sum(v) for v in vectors):
             return compensated
