@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
+from corpus.console import Console
 from corpus.document import Document
 from corpus.ingest import Problem
 from corpus.labels import CATEGORIES, LABELS, label_of
@@ -39,8 +39,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True)
+out = Console()
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -63,7 +63,7 @@ def progress_bar(description: str):
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[rate]}"),
-            console=err,
+            console=err.rich,
             transient=True,
         ) as bar:
             task = bar.add_task(description, total=None, rate="")

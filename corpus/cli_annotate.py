@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 import typer
-from rich.console import Console
+
+from corpus.console import Console
 
 annotate_app = typer.Typer(
     name="annotate",
@@ -25,8 +26,8 @@ annotate_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True)
+out = Console()
 
 PROJECT_OPTION = typer.Option("Chhanni", "--project", help="Label Studio project title.")
 URL_OPTION = typer.Option(None, "--url", help="Label Studio URL [default: $LABEL_STUDIO_URL, config file].")
