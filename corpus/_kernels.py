@@ -319,18 +319,19 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
     ids = np.empty(3 * (m - 1), dtype=np.int64)
     k = 0
     # each id is written, and kept (k advances) only if it exists: no branch to mispredict
+    # (table indices as unsigned: they are never negative, and numba wraps signed ones)
     for j in range(m - 1):
         prev = seq[j]
         cur = seq[j + 1]
-        g = t1[cur]
+        g = t1[np.uint64(cur)]
         ids[k] = g
         k += g >= 0
-        g = t2[prev * size + cur]
+        g = t2[np.uint64(prev * size + cur)]
         ids[k] = g
         k += g >= 0
         # a trigram has a first character and no space in the middle (t3 has a row at least)
-        row = row3[seq[j - 1] * size + prev] if j >= 1 and prev != 0 else -1
-        g = t3[max(row, 0) * size + cur]
+        row = row3[np.uint64(seq[j - 1] * size + prev)] if j >= 1 and prev != 0 else -1
+        g = t3[np.uint64(max(row, 0) * size + cur)]
         if row < 0:
             g = -1
         ids[k] = g
