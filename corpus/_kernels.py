@@ -202,10 +202,10 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
             b = i + 1
             if f & TOKSTART:
                 words += 1
-                while b < e and not flags[b] & SPACE:
+                while b < e and not flags[np.uint64(b)] & SPACE:  # (unsigned: no wrap-around test)
                     b += 1
             for j in range(i, b):
-                g = flags[j]
+                g = flags[np.uint64(j)]
                 alpha += g & ALPHA
                 digit += (g & DIGIT) >> _DIGIT_SHIFT
                 latin += (g & LATIN) >> _LATIN_SHIFT
@@ -556,15 +556,18 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
             colon = camel = bar = False
             i += 1
             continue
-        c = codes[i]
+        c = codes[np.uint64(i)]  # (unsigned index: no wrap-around test)
         if _is_indic(c) and (i == 0 or not _is_indic(codes[i - 1])):
             # a run of Indic letters: a word for the vocabulary if long enough; without a
             # danda (the block's only code points another test here reads), only its last
             # code point can start a cut (an Indic letter, then a Latin capital)
             j = i + 1
             danda = c == 0x0964 or c == 0x0965
-            while j < n and _is_indic(codes[j]):
-                if codes[j] == 0x0964 or codes[j] == 0x0965:
+            while j < n:
+                d = codes[np.uint64(j)]  # (unsigned: no wrap-around test for a negative index)
+                if not _is_indic(d):
+                    break
+                if d == 0x0964 or d == 0x0965:
                     danda = True
                 j += 1
             if j - i >= min_half:
@@ -579,12 +582,13 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                     candidate[k] |= CUT_LATIN_CAP
                 i = j
                 continue
-        if not flags[i] & SPACE:
+        f = flags[np.uint64(i)]
+        if not f & SPACE:
             if first < 0:
                 first = i
             last = i
-        nxt = codes[i + 1] if i + 1 < n else 0
-        if flags[i] & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
+        nxt = codes[np.uint64(i + 1)] if i + 1 < n else 0
+        if f & SENT:  # one of segment._TERMINATORS (। and ॥ are in the Indic block too)
             if _is_indic(nxt) or _is_upper(nxt) or _is_lower(nxt):
                 candidate[k] |= CUT_TERMINATOR
                 cuts[n_cuts] = i + 1
@@ -774,7 +778,7 @@ def _run_keys(codes, runs):
     for r in range(len(runs)):
         h = np.uint64(0)
         for j in range(runs[r, 0], runs[r, 1]):
-            h = h * base + np.uint64(codes[j] + 1)
+            h = h * base + np.uint64(codes[np.uint64(j)] + 1)
         keys[r] = _keyed(h, runs[r, 1] - runs[r, 0])
     return keys
 
@@ -922,7 +926,7 @@ def line_hashes(codes, flags):
         if b > a:
             h = np.uint64(FNV_OFFSET)
             for j in range(a, b):
-                h = (h ^ np.uint64(codes[j])) * np.uint64(FNV_PRIME)
+                h = (h ^ np.uint64(codes[np.uint64(j)])) * np.uint64(FNV_PRIME)
             keys[line] = h if h != 0 else np.uint64(1)
             sizes[line] = b - a
         line += 1
@@ -1064,7 +1068,7 @@ def word_key(codes, a, b):
     h = np.uint64(0)
     base = np.uint64(0x100000001B3)
     for j in range(a, b):
-        c = np.int64(codes[j])
+        c = np.int64(codes[np.uint64(j)])  # (unsigned index: no wrap-around test)
         if 0x41 <= c <= 0x5A:
             c += 0x20
         elif c >= 0x80 and not _is_indic(c):
@@ -1094,12 +1098,12 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
         e = ends[k]
         first = last = -1
         for i in range(s, e):
-            if not flags[i] & SPACE:
+            if not flags[np.uint64(i)] & SPACE:
                 if first < 0:
                     first = i
                 last = i
         for i in range(first + 1, last):
-            if _member_of(np.int64(codes[i]), _MENU_SEPARATORS):
+            if _member_of(np.int64(codes[np.uint64(i)]), _MENU_SEPARATORS):
                 separator[k] = 1
                 break
         words = hits = 0
@@ -1109,7 +1113,7 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
                 i += 1
                 continue
             b = i
-            while b < e and not flags[b] & SPACE:
+            while b < e and not flags[np.uint64(b)] & SPACE:
                 b += 1
             a, z = i, b
             i = b
@@ -1443,7 +1447,7 @@ def piece_gates(codes, starts, ends, needles):
         a = starts[k]
         e = ends[k]
         for i in range(a, e):
-            if heads[codes[i] & 1023]:
+            if heads[codes[np.uint64(i)] & 1023]:
                 for r in range(len(needles)):
                     if codes[i] == needles[r, 0] and _at(codes, i, e, needles[r]):
                         held[k, r] += 1
