@@ -1291,7 +1291,7 @@ def piece_repeats(codes, starts, ends):
     for k in range(p):
         v = np.uint64(14695981039346656037)
         for i in range(starts[k], ends[k]):
-            v = (v ^ np.uint64(codes[i])) * np.uint64(1099511628211)
+            v = (v ^ np.uint64(codes[np.uint64(i)])) * np.uint64(1099511628211)  # (unsigned index)
         h[k] = v ^ np.uint64(ends[k] - starts[k])
     order = np.argsort(h, kind="mergesort")
     i = 0
@@ -1339,6 +1339,10 @@ def piece_scan(
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
     separator, maybe_menu = menu_scan(codes, flags, starts, ends, counts, section_keys)
     held = piece_gates(codes, starts, ends, needles)
+    date_heads = np.zeros(1024, dtype=np.uint8)  # (date_in's heads)
+    for rows in (months, agos):
+        for r in range(len(rows)):
+            date_heads[rows[r, 0] & 1023] = 1
     p = len(starts)
     facts = np.zeros((5, p), dtype=np.int64)
     facts[FACT_REPEATED] = piece_repeats(codes, starts, ends)
@@ -1350,7 +1354,7 @@ def piece_scan(
         for r in range(2, len(needles)):
             ago += held[k, r]
         if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):  # (what a date needs)
-            facts[FACT_DATE, k] = date_in(codes, flags, starts[k], ends[k], months, agos)
+            facts[FACT_DATE, k] = date_in(codes, flags, starts[k], ends[k], months, agos, date_heads)
         if size <= 200:
             if not cue_gate or held[k, 0] > 0:
                 checks[k] |= CHECK_CUE
@@ -1384,14 +1388,19 @@ def _digits_at(codes, i, e):
 
 
 @njit(cache=True, nogil=True)
-def date_in(codes, flags, s, e, months, agos):
+def date_in(codes, flags, s, e, months, agos, heads):
     """``bool(prelabel._DATE.search(text))`` for ``text = codes[s:e]``, form by form, at every
     position (``months``, ``agos``: rows of month names and "<unit> <ago word>" phrases,
     sorted by first code point). A run of digits a form reads with a bounded count must end
     where the form's next part (a separator, whitespace, a month name) starts, so each form
     is tried with the whole rest of the run from a position; ``\\w*`` and ``\\s`` stop at the
-    first character outside them (flags ``WORD``, ``SPACE``), as no backtracking helps there."""
+    first character outside them (flags ``WORD``, ``SPACE``), as no backtracking helps there.
+    ``heads[c % 1024]`` is set for the first code point ``c`` of every row of ``months`` and
+    ``agos``: a position whose code point is neither such nor a digit starts no form."""
     for i in range(s, e):
+        first = codes[np.uint64(i)]
+        if not heads[first & 1023] and not _date_digit(first):
+            continue
         if _any_at(codes, i, e, agos):  # (?:unit) word
             return True
         r = _digits_at(codes, i, e)
