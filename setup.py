@@ -13,6 +13,8 @@ from pathlib import Path
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
+TABLES = "_langid_tables.pickle"  # corpus.langid.TABLE_CACHE
+
 
 class BuildKernels(build_ext):
     def build_extension(self, ext: Extension) -> None:
@@ -29,14 +31,20 @@ class BuildKernels(build_ext):
         try:  # the language-id tables, saved so that each start loads them (~45 ms less)
             from corpus.langid import write_table_cache
 
-            write_table_cache(
-                str(Path(self.get_ext_fullpath(ext.name)).resolve().with_name("_langid_tables.pickle"))
-            )
+            write_table_cache(str(Path(self.get_ext_fullpath(ext.name)).resolve().with_name(TABLES)))
         except Exception as error:  # noqa: BLE001 — optional: built at each start instead
             print(f"warning: language-id tables not saved ({error}); they are built at each start")
         # Bytecode now, as pip writes it for a regular install: an editable install would
         # otherwise compile every module at each start where PYTHONDONTWRITEBYTECODE is set.
         compileall.compile_dir(Path(__file__).resolve().parent / "corpus", quiet=1)
+
+    def copy_extensions_to_source(self) -> None:
+        """An editable install copies the built extension into the source tree: the tables too."""
+        super().copy_extensions_to_source()
+        built = Path(self.build_lib) / "corpus" / TABLES
+        if built.exists():
+            package_dir = self.get_finalized_command("build_py").get_package_dir("corpus")
+            self.copy_file(str(built), os.path.join(package_dir, TABLES))
 
 
 setup(
