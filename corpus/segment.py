@@ -148,7 +148,9 @@ def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | No
 # rule can cut; ``corpus._kernels.compound_splits`` decides which it cuts, and where). The
 # byline, in-line cue and dateline-agency rules start with literal text (a byline's first
 # words, a cue phrase after a sentence end, an agency's "(name)"), which the same pass looks
-# for, so their regexes only run on lines that hold it.
+# for, so their regexes only run on lines that hold it. The sentence-end rule is decided
+# exactly by the same pass, which also cuts every line by it alone: those pieces are final
+# wherever no other rule may fire, so most lines with a glued sentence never reach Python.
 # The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
 # counts of words >= 10 and the presence of halves >= 5), so only those are counted, and
 # only in documents where some long word's ends are words too.
