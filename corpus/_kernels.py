@@ -660,6 +660,16 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
 
 
 @njit(cache=True, nogil=True)
+def _trimmed(flags, a, b):
+    """``[a, b)`` without whitespace at either end (``document.trim``; empty: ``a == b``)."""
+    while a < b and flags[a] & SPACE:
+        a += 1
+    while b > a and flags[b - 1] & SPACE:
+        b -= 1
+    return a, b
+
+
+@njit(cache=True, nogil=True)
 def _line_pieces(flags, lines, cuts):
     """``(starts, ends, line numbers, glued)`` of the pieces of ``lines`` (``lines_scan``'s)
     cut at ``cuts`` (ascending positions inside lines), trimmed of whitespace."""
@@ -682,12 +692,7 @@ def _line_pieces(flags, lines, cuts):
         left = start
         while True:
             right = cuts[c] if c < len(cuts) and cuts[c] < end else end
-            a = left
-            while a < right and flags[a] & SPACE:
-                a += 1
-            b = right
-            while b > a and flags[b - 1] & SPACE:
-                b -= 1
+            a, b = _trimmed(flags, left, right)
             if a < b:
                 starts[p], ends[p], numbers[p], glued[p] = a, b, k, 1
                 p += 1
@@ -918,11 +923,7 @@ def line_hashes(codes, flags):
     for i in range(n + 1):
         if i < n and codes[i] != 10:
             continue
-        a, b = start, i
-        while a < b and flags[a] & SPACE:
-            a += 1
-        while b > a and flags[b - 1] & SPACE:
-            b -= 1
+        a, b = _trimmed(flags, start, i)
         if b > a:
             h = np.uint64(FNV_OFFSET)
             for j in range(a, b):
@@ -1096,13 +1097,8 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
             continue
         s = starts[k]
         e = ends[k]
-        first = last = -1
-        for i in range(s, e):
-            if not flags[np.uint64(i)] & SPACE:
-                if first < 0:
-                    first = i
-                last = i
-        for i in range(first + 1, last):
+        first, end = _trimmed(flags, s, e)
+        for i in range(first + 1, end - 1):
             if _member_of(np.int64(codes[np.uint64(i)]), _MENU_SEPARATORS):
                 separator[k] = 1
                 break
