@@ -496,14 +496,13 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
 
     * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
       ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
-    * ``candidate[k]`` has bit ``CUT_*`` set when that character-level rule of
-      ``segment._cuts_in_line`` may cut line ``k`` (a superset: ``_GLUE_AFTER_TERMINATOR`` and
-      ``_INDIC_THEN_LATIN_CAP`` exactly; ``_CAMEL_KICKER`` needs lower-Upper-lower and a colon in
-      the line; ``_TRAILING_LATIN_TAG`` exactly; the byline rule a line whose text starts
-      with a row of ``bylines`` and that holds one of ``:|।``; the in-line cue rule
-      ``[।.!?]``, then whitespace within the line, then a row of ``cues``; the agency rule a
-      line holding a row of ``agencies``, ``(name)``: rows are code points padded with -1,
-      sorted by first code point);
+    * ``candidate[k]`` has bit ``CUT_*`` set when that rule of ``segment._cuts_in_line`` may
+      cut line ``k``: exactly for the rules ``segment.KERNEL_CUTS`` (``_GLUE_AFTER_TERMINATOR``,
+      ``_INDIC_THEN_LATIN_CAP``, ``_CAMEL_KICKER``, ``_TRAILING_LATIN_TAG``), a superset for
+      the others: the byline rule a line whose text starts with a row of ``bylines`` and that
+      holds one of ``:|।``; the in-line cue rule ``[।.!?]``, then whitespace within the line,
+      then a row of ``cues``; the agency rule a line holding a row of ``agencies``,
+      ``(name)`` (rows are code points padded with -1, sorted by first code point);
     * ``runs``: ``(start, end)`` of the runs of Indic letters of ``min_half``+ code points
       (the ``_WORD5`` matches), in order;
     * ``keys``: each run's hash (``_run_keys``);
@@ -512,9 +511,9 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
       (compared by a 64-bit hash, so a collision only adds a candidate): every word that
       ``segment._splits`` can split is among them;
     * ``pieces``: ``(starts, ends, line numbers, glued)`` of each line's pieces as
-      ``segment._cuts_in_line`` cuts it with the terminator rule alone (the only rule whose
-      candidates are its cuts), trimmed; final for every line whose ``candidate`` holds no
-      other bit.
+      ``segment._cuts_in_line`` cuts it with the rules ``segment.KERNEL_CUTS`` alone, trimmed; final
+      for every line whose ``candidate`` holds no other bit;
+    * ``cuts``: those rules' cuts, ascending (``line_pieces`` makes ``pieces`` of them).
     """
     n = len(codes)
     n_lines = 1
@@ -525,14 +524,13 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     candidate = np.zeros(n_lines, dtype=np.uint8)
     runs = np.empty((n // max(min_half, 1) + 1, 2), dtype=np.int64)
     n_runs = 0
-    cuts = np.empty(n + 1, dtype=np.int64)  # the terminator rule's cuts, in order
+    cuts = np.empty(2 * n + 2, dtype=np.int64)  # segment.KERNEL_CUTS' cuts (two may cut at one place)
     n_cuts = 0
     k = 0
     start = 0
     first = -1
     last = -1
     colon = False
-    camel = False
     bar = False  # "|" or "।" in the line
     i = 0
     while i <= n:
@@ -544,16 +542,18 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
             else:
                 lines[k, 1] = first
                 lines[k, 2] = last + 1
-                if codes[last] == 0x29 and _trailing_tag(codes, flags, start, last):
-                    candidate[k] |= CUT_TRAILING_TAG
-                if colon and camel:  # "xYz ... :"
-                    candidate[k] |= CUT_CAMEL
+                if codes[last] == 0x29:
+                    tag = _trailing_tag(codes, flags, start, last)
+                    if tag >= 0:
+                        candidate[k] |= CUT_TRAILING_TAG
+                        cuts[n_cuts] = tag
+                        n_cuts += 1
                 if (colon or bar) and _any_at(codes, first, n, bylines):  # (the rule ends in [:|।])
                     candidate[k] |= CUT_BYLINE
             k += 1
             start = i + 1
             first = last = -1
-            colon = camel = bar = False
+            colon = bar = False
             i += 1
             continue
         c = codes[np.uint64(i)]  # (unsigned index: no wrap-around test)
@@ -580,6 +580,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 last = j - 1
                 if j + 1 < n and _is_upper(codes[j]) and _is_lower(codes[j + 1]):
                     candidate[k] |= CUT_LATIN_CAP
+                    cuts[n_cuts] = j
+                    n_cuts += 1
                 i = j
                 continue
         f = flags[np.uint64(i)]
@@ -614,9 +616,13 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
         elif _is_indic(c):
             if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
                 candidate[k] |= CUT_LATIN_CAP
+                cuts[n_cuts] = i + 1
+                n_cuts += 1
         elif _is_lower(c):
-            if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]):
-                camel = True
+            if _is_upper(nxt) and i + 2 < n and _is_lower(codes[i + 2]) and _kicker_at(codes, flags, i + 3):
+                candidate[k] |= CUT_CAMEL
+                cuts[n_cuts] = i + 1
+                n_cuts += 1
         i += 1
     runs = runs[:n_runs]
     # polynomial hashes (mod 2**64) of every word, then of the prefixes and suffixes of the
@@ -656,7 +662,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 maybe[n_maybe] = r
                 n_maybe += 1
                 break
-    return lines, candidate, runs, keys, maybe[:n_maybe], _line_pieces(flags, lines, cuts[:n_cuts])
+    cuts = np.sort(cuts[:n_cuts])
+    return lines, candidate, runs, keys, maybe[:n_maybe], _line_pieces(flags, lines, cuts), cuts
 
 
 @njit(cache=True, nogil=True)
@@ -667,6 +674,12 @@ def _trimmed(flags, a, b):
     while b > a and flags[b - 1] & SPACE:
         b -= 1
     return a, b
+
+
+@kernel("u4[::1]", "i8[:, ::1]", "i8[::1]")
+def line_pieces(flags, lines, cuts):
+    """``_line_pieces``, called from Python (with the compound rule's cuts added)."""
+    return _line_pieces(flags, lines, cuts)
 
 
 @njit(cache=True, nogil=True)
@@ -711,34 +724,61 @@ def _tag_char(c):
 
 @njit(cache=True, nogil=True)
 def _trailing_tag(codes, flags, start, last):
-    """``segment._TRAILING_LATIN_TAG`` matches the line that starts at ``start`` and whose
-    last non-whitespace character, ``)``, is at ``last``: ``(`` + [A-Za-z] + 2 to 60 of
-    [A-Za-z &-] + ``)``, after whitespace that follows one of ``।॥!?.``."""
+    """Where ``segment._TRAILING_LATIN_TAG`` cuts the line that starts at ``start`` and whose
+    last non-whitespace character, ``)``, is at ``last`` (its ``(``), or -1: ``(`` + [A-Za-z]
+    + 2 to 60 of [A-Za-z &-] + ``)``, after whitespace that follows one of ``।॥!?.``."""
     p = last - 1
     while p >= start and last - p <= 62 and _tag_char(codes[p]):
         p -= 1
     inside = last - p - 1
     if p < start or codes[p] != 0x28 or inside < 3 or inside > 61:
-        return False
+        return -1
     if not (_is_upper(codes[p + 1]) or _is_lower(codes[p + 1])):
-        return False
+        return -1
     q = p - 1
     while q >= start and flags[q] & SPACE:
         q -= 1
     if q == p - 1 or q < start:
-        return False
+        return -1
     c = codes[q]
-    return c == 0x0964 or c == 0x0965 or c == 0x21 or c == 0x3F or c == 0x2E
+    return p if c == 0x0964 or c == 0x0965 or c == 0x21 or c == 0x3F or c == 0x2E else -1
 
 
-@kernel("u4[::1]", "u4[::1]", "i8[:, ::1]", "u8[::1]", "i8[::1]", "i8")
-def compound_splits(codes, flags, runs, hashes, maybe, min_half):
-    """Per word ``runs[maybe[j]]`` (``lines_scan``'s runs, and their ``hashes``; words are
-    compared here code point by code point, not by hash): where ``segment._compound_cuts``
-    cuts it, or 0. A word is cut only if no other run equals it, at the first ``i`` from
-    ``min_half`` to ``len - min_half`` where the head does not end in a virama, the tail
-    starts with a letter (category Lo) and both are words of ``runs`` (the vocabulary:
-    every word of ``min_half``+ code points)."""
+@njit(cache=True, nogil=True)
+def _alnum(c):
+    """[A-Za-z0-9]"""
+    return _is_upper(c) or _is_lower(c) or 0x30 <= c <= 0x39
+
+
+@njit(cache=True, nogil=True)
+def _kicker_at(codes, flags, i):
+    r"""``segment._CAMEL_KICKER``'s lookahead holds where ``[A-Z][a-z]`` ends at ``i``: the rest
+    of ``[A-Za-z0-9]*(?: [A-Za-z0-9]+){0,4} ?:\s`` (no backtracking can help: a word never
+    ends before a letter or digit, so the match, if any, is the greedy one)."""
+    n = len(codes)
+    while i < n and _alnum(codes[i]):
+        i += 1
+    for _ in range(4):
+        if i + 1 < n and codes[i] == 0x20 and _alnum(codes[i + 1]):
+            i += 1
+            while i < n and _alnum(codes[i]):
+                i += 1
+        else:
+            break
+    if i < n and codes[i] == 0x20:
+        i += 1
+    return i + 1 < n and codes[i] == 0x3A and codes[i + 1] != 10 and (flags[i + 1] & SPACE) != 0
+
+
+@kernel("u4[::1]", "u4[::1]", "i8[:, ::1]", "i8[:, ::1]", "u8[::1]", "i8[::1]", "i8")
+def compound_splits(codes, flags, lines, runs, hashes, maybe, min_half):
+    """Per word ``runs[maybe[j]]`` (``lines_scan``'s lines and runs, and the runs' ``hashes``;
+    words are compared here code point by code point, not by hash): where
+    ``segment._compound_cuts`` cuts it, or 0. A word is cut only if no other run equals it
+    and no sentence ended between its line's start and it (``segment._PERIOD``: ``[।॥]`` or
+    ``.`` and whitespace), at the first ``i`` from ``min_half`` to ``len - min_half`` where
+    the head does not end in a virama, the tail starts with a letter (category Lo) and both
+    are words of ``runs`` (the vocabulary: every word of ``min_half``+ code points)."""
     base = np.uint64(0x100000001B3)
     order = np.argsort(hashes)
     sorted_hashes = hashes[order]
@@ -757,6 +797,8 @@ def compound_splits(codes, flags, runs, hashes, maybe, min_half):
         size = b - a
         if _runs_equal_to(codes, runs, order, sorted_hashes, hashes[maybe[j]], a, b) != 1:
             continue
+        if _period_before(codes, flags, lines[np.searchsorted(lines[:, 0], a, side="right") - 1, 0], a):
+            continue
         prefix[0] = np.uint64(0)
         for i in range(size):
             prefix[i + 1] = prefix[i] * base + np.uint64(codes[a + i] + 1)
@@ -772,6 +814,16 @@ def compound_splits(codes, flags, runs, hashes, maybe, min_half):
                 out[j] = i
                 break
     return out
+
+
+@njit(cache=True, nogil=True)
+def _period_before(codes, flags, a, b):
+    r"""``segment._PERIOD`` (``[।॥]|\.\s``) matches inside ``codes[a:b]``."""
+    for i in range(a, b):
+        c = codes[i]
+        if c == 0x0964 or c == 0x0965 or (c == 0x2E and i + 1 < b and flags[i + 1] & SPACE):
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)

@@ -77,6 +77,8 @@ def segment_reference(text: str) -> list[Piece]:
 # cheap test fired there (all but the compound rule's come from ``corpus._kernels.lines_scan``).
 CUT_TERMINATOR, CUT_LATIN_CAP, CUT_CAMEL, CUT_TRAILING_TAG = 1, 2, 4, 8
 CUT_COMPOUND, CUT_BYLINE, CUT_CUE, CUT_AGENCY = 16, 32, 64, 128
+# the character-level rules the compiled scan decides exactly and cuts by itself
+KERNEL_CUTS = CUT_TERMINATOR | CUT_LATIN_CAP | CUT_CAMEL | CUT_TRAILING_TAG
 ALL_CUTS = 255
 
 
@@ -139,18 +141,16 @@ def _compound_cuts(line: str, vocabulary: Counter[str], compounds: set[str] | No
 
 # --- Fast path ------------------------------------------------------------------------------
 #
-# Most lines have no cut at all. A line can only have one if a cheap test (the rule itself, or
-# a superset of it) fires inside it, or if it holds a once-seen long word with a valid split,
-# so only those lines go through ``_cuts_in_line``; the others are one trimmed piece. One
-# compiled pass over the code points (``corpus._kernels.lines_scan``) finds the lines and
-# their trimmed bounds, the lines where the character-level rules may cut, the words of the
+# Most lines have no cut at all, and most cuts are made by compiled code. One compiled pass
+# over the code points (``corpus._kernels.lines_scan``) finds the lines and their trimmed
+# bounds, decides the sentence-end, Latin-capital, camel-kicker and trailing-tag rules
+# exactly (``KERNEL_CUTS``) and cuts every line by them, and finds the words of the
 # vocabulary and the long words whose ends are words too (by hash: the only ones the compound
-# rule can cut; ``corpus._kernels.compound_splits`` decides which it cuts, and where). The
-# byline, in-line cue and dateline-agency rules start with literal text (a byline's first
-# words, a cue phrase after a sentence end, an agency's "(name)"), which the same pass looks
-# for, so their regexes only run on lines that hold it. The sentence-end rule is decided
-# exactly by the same pass, which also cuts every line by it alone: those pieces are final
-# wherever no other rule may fire, so most lines with a glued sentence never reach Python.
+# rule can cut; ``corpus._kernels.compound_splits`` decides which it cuts, and where, and
+# those cuts are added). The byline, in-line cue and dateline-agency rules start with literal
+# text (a byline's first words, a cue phrase after a sentence end, an agency's "(name)"),
+# which the same pass looks for: only lines that hold it go through ``_cuts_in_line``, by
+# every rule; every other line's pieces are final.
 # The vocabulary only needs words of five or more code points (``_compound_cuts`` reads
 # counts of words >= 10 and the presence of halves >= 5), so only those are counted, and
 # only in documents where some long word's ends are words too.
@@ -190,29 +190,30 @@ def segment_arrays(text: str):
 
     from corpus import _kernels
 
-    table, line_rules, runs, keys, maybe, pieces = _lines_scan(text)
-    # the kernel's pieces are final on every line where no rule but the terminator may cut
-    rules = line_rules & ~np.uint8(CUT_TERMINATOR)
-    # the compound rule's vocabulary, cut down to what it reads: each compound (a once-seen word
-    # it can cut) and the two words of its first split, all with count 1 (the compound's own;
-    # only the presence of the others is read), found by the compiled scan
-    vocabulary: Counter[str] = Counter()
-    compounds: set[str] = set()
+    table, line_rules, runs, keys, maybe, pieces, cuts = _lines_scan(text)
+    compounds: dict[tuple[int, int], int] = {}  # (start, end) of a word the compound rule cuts → where
     if len(maybe):  # some word may be two (else the compound rule cuts nothing)
         codes, flags = char_flags(text)
-        splits = _kernels.compound_splits(codes, flags, runs, keys, maybe, _MIN_HALF)
-        for k, at in zip(maybe[splits > 0].tolist(), splits[splits > 0].tolist()):
-            a, b = runs[k].tolist()
-            word = text[a:b]
-            compounds.add(word)
-            for known in (word, word[:at], word[at:]):
-                vocabulary[known] = 1
-            number = int(np.searchsorted(table[:, 0], a, side="right")) - 1
-            rules[number] |= CUT_COMPOUND  # (its only occurrence)
-    numbers = rules.nonzero()[0]
+        splits = _kernels.compound_splits(codes, flags, table, runs, keys, maybe, _MIN_HALF)
+        cut = splits.nonzero()[0]
+        if len(cut):
+            words = runs[maybe[cut]]
+            cuts = np.sort(np.concatenate([cuts, words[:, 0] + splits[cut]]))
+            pieces = _kernels.line_pieces(flags, table, cuts)
+            compounds = dict(zip(map(tuple, words.tolist()), splits[cut].tolist()))
+    # the pieces are final on every line where no rule but the kernel's and the compound rule
+    # may cut; the others are cut in Python, by every rule
+    numbers = (line_rules & ~np.uint8(KERNEL_CUTS)).nonzero()[0]
     if not len(numbers):
         return pieces
-    # lines another rule may cut: cut in Python, by every rule (the terminator's too)
+    # the compound rule's vocabulary, cut down to what it reads: each compound (a once-seen word
+    # it cuts) and the two words of its first split, all with count 1 (the compound's own; only
+    # the presence of the others is read)
+    vocabulary: Counter[str] = Counter()
+    for (a, b), at in compounds.items():
+        for known in (text[a:b], text[a : a + at], text[a + at : b]):
+            vocabulary[known] = 1
+    words = {text[a:b] for a, b in compounds}
     cut_starts: list[int] = []
     cut_ends: list[int] = []
     cut_lines: list[int] = []
@@ -220,8 +221,8 @@ def segment_arrays(text: str):
     line_starts = table[:, 0].tolist()
     for number, offset, first, end in zip(numbers.tolist(), *table[numbers].T.tolist()):
         line = _line(text, line_starts, number)
-        which = int(line_rules[number]) | int(rules[number])
-        cuts = sorted(set(_cuts_in_line(line, vocabulary, compounds, which)))
+        which = int(line_rules[number]) | CUT_COMPOUND
+        cuts = sorted(set(_cuts_in_line(line, vocabulary, words, which)))
         if not cuts:
             if first < end:
                 cut_starts.append(first)

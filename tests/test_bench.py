@@ -243,12 +243,24 @@ def test_line_gates_let_through_every_line_a_rule_cuts():
         after = rng.choice(["।", ".", "!", "", "ক", ") "]) + rng.choice([" ", "  ", "", "\t"])
         lines.append(rng.choice(parts) + after + f"({tag})" + rng.choice(["", " "]))
     lines += ["খবর। (Artificial Intelligence)", "খবর।(AI)", f"খবর। ({'A' * 61})", f"খবর। ({'A' * 62})"]
+    kicker = ["a", "Ab", "LiveRation", "Scam", " ", "  ", ":", ": ", ":\t", "1", "x", "Z", "ক", "।", "\u00a0"]
+    for _ in range(1500):  # camel kickers: "xYz" then up to four more words, a colon, whitespace
+        lines.append("".join(rng.choice(kicker) for _ in range(rng.randint(1, 16))))
+    lines += ["LiveRation Scam: খবর", "aBc d e f g: x", "aBc d e f g h: x", "aBc:", "aBc :\u00a0", "কAb"]
     text = "\n".join(lines)
     assert segment.segment(text) == segment.segment_reference(text)
     candidate = segment._lines_scan(text)[1]
     tagged = [bool(segment._TRAILING_LATIN_TAG.search(line)) for line in lines]
     assert ((candidate & segment.CUT_TRAILING_TAG) > 0).tolist() == tagged
-    assert 30 < sum(tagged) < len(lines) - 30 and tagged[-4:] == [True, False, True, False]
+    assert 30 < sum(tagged) < len(lines) - 30 and tagged[-1510:-1506] == [True, False, True, False]
+    exact = [(segment.CUT_CAMEL, segment._CAMEL_KICKER)]
+    exact.append((segment.CUT_LATIN_CAP, segment._INDIC_THEN_LATIN_CAP))
+    for bit, rule in exact:  # decided in the kernel: no Python regex runs on those lines
+        cut = [bool(rule.search(line)) for line in lines]
+        assert ((candidate & bit) > 0).tolist() == cut, bit
+        assert 100 < sum(cut) < len(lines) - 100
+    kickers = [bool(segment._CAMEL_KICKER.search(line)) for line in lines[-6:]]
+    assert kickers == [True, True, False, False, True, False]
     matched = [bool(lexicon.BYLINE_PREFIX.match(line)) for line in lines]
     assert np.all(candidate[np.array(matched)] & segment.CUT_BYLINE) and 60 < sum(matched) < 340
 
