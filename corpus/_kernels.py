@@ -1363,27 +1363,28 @@ def piece_repeats(codes, starts, ends):
     return out
 
 
-CHECK_CUE, CHECK_TAG_ITEMS, CHECK_MENU_WORDS = 1, 2, 4
+CHECK_CUE, CHECK_MENU_WORDS = 1, 4
 
 
 @kernel(
     "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
-    "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "b1", "i8[:, ::1]", "i8[:, ::1]",
+    "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8", "b1", "i8[:, ::1]", "i8[:, ::1]",
 )  # fmt: skip
 def piece_scan(
     codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, section_keys,
-    cue_rows, cue_info, needles, cue_gate, months, agos,
+    cue_rows, cue_info, needles, code_needles, cue_gate, months, agos,
 ):  # fmt: skip
     """Everything the rules need from the characters of each piece, in one call:
     ``(counts, separator, facts, checks)``. ``counts`` as ``piece_counts``; ``separator``
-    as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated`` and ``date`` filled in
-    (``date_in``, on pieces of at most 80 code points with a digit or one of ``needles[2:]``,
-    the "ago" words) and the cue where ``cue_at`` decides it; ``checks`` the bits ``CHECK_*``
-    of the text tests Python still has to run on a piece, set only where they can say yes:
-    cue phrases (at most 200 code points, and, with ``cue_gate``, where ``cue_at`` leaves it
-    to a regex or the piece holds ``needles[0]``, "/", of a desk code), tag lists (at most 15
-    words, no stop word, two ``needles[1]``, ",", no period at the end) and menus
-    (``menu_scan``'s ``maybe_menu``)."""
+    as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated``, ``date`` (``date_in``,
+    on pieces of at most 80 code points with a digit or one of the "ago" words) and
+    ``tag_items`` (``_tag_items``, on pieces of at most 15 words, no stop word, two ",", no
+    period at the end) filled in, and the cue where ``cue_at`` decides it; ``checks`` the bits
+    ``CHECK_*`` of the text tests Python still has to run on a piece, set only where they can
+    say yes: cue phrases (at most 200 code points, and, with ``cue_gate``, where ``cue_at``
+    leaves it to a regex, or the piece holds "/", of a desk code, or a code marker) and menus
+    (``menu_scan``'s ``maybe_menu``). ``needles``: rows "/", ",", then ``code_needles``
+    code markers (``prelabel._CODE`` needs one), then the "ago" words."""
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
     separator, maybe_menu = menu_scan(codes, flags, starts, ends, counts, section_keys)
     held = piece_gates(codes, starts, ends, needles)
@@ -1398,13 +1399,15 @@ def piece_scan(
     for k in range(p):
         facts[FACT_CUE, k] = NO_CUE
         size = counts[k, COL_CHARS]
-        ago = 0
-        for r in range(2, len(needles)):
+        code = ago = 0
+        for r in range(2, 2 + code_needles):
+            code += held[k, r]
+        for r in range(2 + code_needles, len(needles)):
             ago += held[k, r]
         if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):  # (what a date needs)
             facts[FACT_DATE, k] = date_in(codes, flags, starts[k], ends[k], months, agos, date_heads)
         if size <= 200:
-            if not cue_gate or held[k, 0] > 0:
+            if not cue_gate or held[k, 0] > 0 or code > 0:
                 checks[k] |= CHECK_CUE
             else:
                 cue, regex = cue_at(codes, flags, starts[k], ends[k], cue_rows, cue_info)
@@ -1414,10 +1417,34 @@ def piece_scan(
                     facts[FACT_CUE, k] = cue
         if counts[k, COL_WORDS] <= 15 and counts[k, COL_STOPS] == 0 and held[k, 1] >= 2:
             if counts[k, COL_END] != END_PERIOD:
-                checks[k] |= CHECK_TAG_ITEMS
+                facts[FACT_TAG_ITEMS, k] = _tag_items(codes, flags, starts[k], ends[k])
         if maybe_menu[k]:
             checks[k] |= CHECK_MENU_WORDS
     return counts, separator, facts, checks
+
+
+@njit(cache=True, nogil=True)
+def _tag_items(codes, flags, s, e):
+    """``prelabel._tag_items`` of ``codes[s:e]``: two or more "," (three items), no ":", and
+    one to three words (runs of non-whitespace, as ``str.split``) in every item."""
+    commas = words = 0
+    inside = False
+    for i in range(s, e):
+        c = codes[i]
+        if c == 0x3A:
+            return False
+        if c == 0x2C:
+            if words == 0 or words > 3:
+                return False
+            commas += 1
+            words = 0
+            inside = False
+        elif flags[i] & SPACE:
+            inside = False
+        elif not inside:
+            words += 1
+            inside = True
+    return commas >= 2 and 0 < words <= 3
 
 
 @njit(cache=True, nogil=True)

@@ -437,9 +437,10 @@ def document_columns(
 # piece, in two calls of compiled kernels (``corpus._kernels``). ``piece_scan``: character
 # counts, sentence ends, tokens, stop words (tokens of up to 7 code points matched as packed
 # integers, longer ones as strings), how each piece ends, menus and separators, repeated
-# pieces, dates (``_DATE``, form by form), and which text tests can say yes for which piece.
-# The rest stays in Python, only for those pieces: the cue phrases whose literal start a
-# piece starts with (in ``_cue_all()``'s order), the text tests of tag lists and menus.
+# pieces, dates (``_DATE``, form by form), tag lists, the cue phrases that are plain text or
+# a finite set of texts, and which other text tests can say yes for which piece. The rest
+# stays in Python, only for those pieces: the cue phrases that are real regexes (tried where
+# their literal start begins the piece, in ``_cue_all()``'s order), desk codes, code, menus.
 # ``label_spans``: ``rules`` (zones, categories, the logit of ``p_content``), the classifier's
 # features, logits and probabilities, and the merge into spans. Categories are
 # ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices; the logistic is Python's (libm's
@@ -541,7 +542,7 @@ def _cue_all() -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
 
 
-def _cue_fast(text: str, code_possible: bool) -> str | None:
+def _cue_fast(text: str) -> str | None:
     """``_cue(text)``. A phrase can only match where the text (after whitespace, which pieces
     do not start with) starts with one of its literal starts, so only those phrases are tried,
     in order: the first that matches is the one ``_cue_all()`` would find; a phrase that is
@@ -563,7 +564,7 @@ def _cue_fast(text: str, code_possible: bool) -> str | None:
                 phrase.pattern is None or _phrase_regex(phrase.pattern).match(text)
             ):
                 return phrase.category
-    if code_possible and _CODE.search(text):
+    if _CODE.search(text):
         return "other"
     return None
 
@@ -614,8 +615,9 @@ class _Tables:
         self.log_chars = np.zeros(0)
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
         self.cue_rows, self.cue_info = _cue_table()
-        # what piece_gates counts: "/" (desk codes), "," (tag lists), the words a date "ago" ends with
-        self.needles = code_rows(["/", ",", *_AGO])
+        # what piece_gates counts: "/" (desk codes), "," (tag lists), code markers, the words a
+        # date "ago" ends with
+        self.needles = code_rows(["/", ",", *_CODE_MARKERS, *_AGO])
         self.months, self.agos = code_rows(sorted(_MONTH_NAMES)), code_rows(sorted(_AGO_PHRASES))
         self.no_repeats = np.zeros(0, dtype=np.int64)
         self.no_weights = (np.zeros(0), 0.0, np.zeros(0), np.zeros(0))  # (rules alone)
@@ -630,31 +632,28 @@ _tables: _Tables | None = None
 
 
 def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
-    """``(counts, separator, facts)`` of the pieces (``corpus._kernels.piece_scan``, dates
-    included), with the cue, tag-list and menu facts of Python's text tests filled in where
-    the kernel says they can be true (the others would give None/False at once):
-    ``rule_pass``'s facts."""
+    """``(counts, separator, facts)`` of the pieces (``corpus._kernels.piece_scan``: dates and
+    tag lists included), with the cue and menu facts of Python's text tests filled in where
+    the kernel leaves them to Python (elsewhere it decided them, or they would give
+    None/False at once): ``rule_pass``'s facts."""
     global _tables
     if _tables is None:
         _tables = _Tables()
     K = _tables.kernels
     codes, flags = char_flags(text)
-    code_possible = any(marker in text for marker in _CODE_MARKERS)
-    cue_gate = not code_possible and _CUE_STARTS is not None
     counts, separator, facts, checks = K.piece_scan(
-        codes, flags, starts, ends, *_stop_table(lang), _tables.section_keys,
-        _tables.cue_rows, _tables.cue_info, _tables.needles, cue_gate, _tables.months, _tables.agos,
+        codes, flags, starts, ends, *_stop_table(lang), _tables.section_keys, _tables.cue_rows,
+        _tables.cue_info, _tables.needles, len(_CODE_MARKERS), _CUE_STARTS is not None,
+        _tables.months, _tables.agos,
     )  # fmt: skip
     chosen = checks.nonzero()[0]
     columns = (chosen, checks[chosen], starts[chosen], ends[chosen])
     for k, check, start, end in zip(*(column.tolist() for column in columns)):
         piece = text[start:end]
         if check & K.CHECK_CUE:
-            category = _cue_fast(piece, code_possible)
+            category = _cue_fast(piece)
             if category is not None:
                 facts[K.FACT_CUE, k] = _CUE_CODE[category]
-        if check & K.CHECK_TAG_ITEMS:
-            facts[K.FACT_TAG_ITEMS, k] = _tag_items(piece)
         if check & K.CHECK_MENU_WORDS:
             facts[K.FACT_MENU_WORDS, k] = _menu_words(piece)
     return counts, separator, facts

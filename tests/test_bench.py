@@ -452,7 +452,7 @@ def test_cue_phrases_found_as_the_reference_finds_them(synthetic: list[str]):
     texts += [f"{p}{tail}" for p in phrases for tail in ("", ": খবর", "x")]
     texts += [f"  {p}" for p in phrases] + ["", " ", "PTI", "এজেন্সি", "[বিজ্ঞাপন_১২]", "Download the App"]
     assert prelabel._CUE_STARTS is not None
-    assert [prelabel._cue_fast(t, True) for t in texts] == [prelabel._cue(t) for t in texts]
+    assert [prelabel._cue_fast(t) for t in texts] == [prelabel._cue(t) for t in texts]
     assert sum(prelabel._cue(t) is not None for t in texts) >= len(phrases)
     assert literal_starts("(?:এজেন্সি|PTI)$") == ["এজেন্সি", "PTI"]
     assert literal_starts("উৎস ?:") == ["উৎস"] and literal_starts("(?i)home") == [""]
@@ -472,8 +472,9 @@ def test_cue_phrases_decided_in_the_scan_as_the_regex_decides_them(synthetic: li
     texts += [f"{f}{tail}" for f in forms for tail in ("", ": খবর", "x", ")", " ")] + [f[:-1] for f in forms]
     texts += ["PTI", "(PTI)", "(PTI) x", "(AGI)", "(With inputs from agencies)", "[বিজ্ঞাপন_১২]", "X", "Xx"]
     texts += ["Download the App", "Download App", "Comments (3)", "মন্তব্য (০)", "ক/খ", "খবর ঢাকার।", "a" * 201]
+    texts += ["<b>খবর</b>", "function (x)", "var x", "{x}", "window.open", "document.write", "খবর <br> x"]
+    texts += ["কলকাতা, ঢাকা, দিল্লি", "ক, খ গ ঘ ঙ, চ", "ক, খ,", ", ক, খ", "ক,খ,গ", "ক, খ, গ: ঘ", "ক ,\u00a0খ , গ"]
     texts = [t for t in dict.fromkeys(t.strip() for t in texts) if t and "\n" not in t]
-    texts = [t for t in texts if not any(m in t for m in prelabel._CODE_MARKERS)]  # (cue_gate: no code)
     text = "\n".join(texts)
     starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]).astype(np.int64)
     ends = starts + np.array([len(t) for t in texts], dtype=np.int64)
@@ -481,10 +482,16 @@ def test_cue_phrases_decided_in_the_scan_as_the_regex_decides_them(synthetic: li
     tables = prelabel._tables
     facts, checks = _kernels.piece_scan(
         codes, flags, starts, ends, *prelabel._stop_table("bn"), tables.section_keys,
-        tables.cue_rows, tables.cue_info, tables.needles, True, tables.months, tables.agos,
+        tables.cue_rows, tables.cue_info, tables.needles, len(prelabel._CODE_MARKERS), True,
+        tables.months, tables.agos,
     )[2:]  # fmt: skip
     expected = [prelabel._CUE_CODE.get(prelabel._cue(t), _kernels.NO_CUE) for t in texts]
     in_python = (checks & _kernels.CHECK_CUE).astype(bool)
+    code = [any(m in t for m in prelabel._CODE_MARKERS) for t in texts]
+    assert all(in_python[code]) and sum(code) >= 7  # (only Python's regex knows code)
+    # tag lists are decided in the scan, where its gates let a piece through
+    tags = [prelabel._is_tag_list(t, prelabel.piece_features(t, "bn", False)) for t in texts]
+    assert facts[_kernels.FACT_TAG_ITEMS].astype(bool).tolist() == tags and sum(tags) >= 3
     assert [c for c, p in zip(facts[_kernels.FACT_CUE].tolist(), in_python) if not p] == [
         e for e, p in zip(expected, in_python) if not p
     ]
