@@ -25,8 +25,8 @@ from corpus.stream import (
     _non_whitespace,
     corpus_pass,
     fast_validation,
-    fixed_mmap_threshold,
     prelabel_lines,
+    steady_malloc,
     stream_build,
 )
 
@@ -308,10 +308,41 @@ def test_digest_set_is_exact_across_merges():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
-def test_fixed_mmap_threshold_is_set_on_glibc():
+def test_steady_malloc_is_set_on_glibc_and_keeps_the_heap_top():
+    """Blocks freed at the top of the heap stay mapped (not given back and faulted in again)."""
     import platform
 
-    assert fixed_mmap_threshold() == (platform.libc_ver()[0] == "glibc")
+    glibc = platform.libc_ver()[0] == "glibc"
+    assert steady_malloc() == glibc
+    if not glibc:
+        return
+    probe = """
+import ctypes, sys
+from corpus.stream import steady_malloc
+if sys.argv[1] == "steady":
+    assert steady_malloc()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
+blocks = [libc.malloc(256 << 10) for _ in range(80)]  # 20 MiB on the heap (under the mmap threshold)
+for block in blocks:
+    ctypes.memset(block, 1, 256 << 10)
+before = rss()
+for block in reversed(blocks):
+    libc.free(block)
+print(before - rss())
+"""
+    given_back = {
+        mode: int(
+            subprocess.run(
+                [sys.executable, "-c", probe, mode], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for mode in ("default", "steady")
+    }
+    assert given_back["default"] >= 15 and given_back["steady"] <= 2, given_back
 
 
 def test_a_killed_builds_staging_folder_is_swept_but_not_a_running_ones(corpus: Path, tmp_path: Path):
