@@ -16,7 +16,7 @@ import typer
 
 from corpus.console import Console
 from corpus.document import Document
-from corpus.ingest import Problem
+from corpus.ingest import IO_BUFFER, Problem
 from corpus.labels import CATEGORIES, LABELS, label_of
 from corpus.staging import staging_path
 
@@ -204,7 +204,7 @@ def prelabel(
     tmp = staging_path(output.parent, f".{output.name}.tmp")
     written = problems = 0
     try:
-        with tmp.open("wb") as handle:
+        with tmp.open("wb", buffering=IO_BUFFER) as handle:
             lines = prelabel_lines(
                 input, prelabel_json, workers=workers or os.cpu_count() or 1, corpus_stats=corpus_stats
             )
