@@ -318,7 +318,7 @@ def test_steady_malloc_is_set_on_glibc_and_keeps_the_heap_top():
     if not glibc:
         return
     probe = """
-import ctypes, sys
+import ctypes, os, sys
 from corpus.stream import TRIM_THRESHOLD, steady_malloc
 if sys.argv[1] == "steady":
     assert steady_malloc()
@@ -326,7 +326,7 @@ libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
 def rss_kib():
-    return int(open("/proc/self/statm").read().split()[1]) * 4
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 size = 256 << 10  # on the heap (under the mmap threshold), 3/4 of the trim threshold in all
 blocks = [libc.malloc(size) for _ in range(TRIM_THRESHOLD * 3 // 4 // size)]
 for block in blocks:
