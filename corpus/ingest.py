@@ -227,8 +227,7 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
             if not line or line.isspace():  # (blank; without copying the line)
                 continue
             try:
-                decoded = line.decode("utf-8")
-                record = json.loads(decoded.removeprefix("\ufeff") if lineno == 1 else decoded)
+                record = _parsed_line(line, lineno == 1)
             except UnicodeDecodeError as err:
                 bad = line[err.start : err.start + 1].hex()
                 yield Problem(origin, f"not valid UTF-8 (byte 0x{bad} at offset {err.start})")
@@ -264,6 +263,27 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
                 "source_file": shown,
                 **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
             }
+
+
+_BOM = "\ufeff".encode()
+_FIELDS = ("id", "doc_id", *JSONL_OPTIONAL_FIELDS)  # what ``_read_jsonl`` reads besides "text"
+
+
+def _parsed_line(line: bytes, first: bool) -> object:
+    """``json.loads`` of a UTF-8 JSONL line (a BOM allowed on the first), through orjson where
+    that gives the same record: it validates UTF-8 and parses in one pass, ~2× faster. On
+    anything orjson refuses (bad UTF-8, NaN, lone surrogates, ...) or reads differently (an
+    integer beyond 64 bits becomes a float there) this is ``json.loads`` itself, errors included."""
+    import orjson
+
+    try:
+        record = orjson.loads(line[3:] if first and line.startswith(_BOM) else line)
+    except orjson.JSONDecodeError:
+        record = None
+    if record is None or isinstance(record, dict) and any(type(record.get(key)) is float for key in _FIELDS):
+        decoded = line.decode("utf-8")
+        return json.loads(decoded.removeprefix("\ufeff") if first else decoded)
+    return record
 
 
 def _opt_str(value: object) -> str | None:

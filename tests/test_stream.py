@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app, prelabel_json, prelabel_record
+from corpus.cli import app, json_escaped_utf8, prelabel_json, prelabel_record
 from corpus.document import Document, Span
-from corpus.ingest import Problem
+from corpus.ingest import Problem, _parsed_line
 from corpus.pipeline import iter_prelabelled
 from corpus.release import ReleaseError, file_sha256
 from corpus.repetition import line_keys
@@ -108,6 +108,48 @@ def test_prelabel_json_is_json_dumps_of_the_record():
             doc = Document('id "1"\n', text, "f", "", "", "bn", 1.0, spans=spans, model_version="m\u00e9")
             expected = json.dumps(prelabel_record(doc), ensure_ascii=False) + "\n"
             assert prelabel_json(doc) == expected.encode("utf-8")
+
+
+def test_json_escaped_utf8_is_json_dumps_for_every_character():
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert json_escaped_utf8(every) == json.dumps(every, ensure_ascii=False).encode("utf-8")[1:-1]
+    with pytest.raises(UnicodeEncodeError):  # as json.dumps(...).encode("utf-8")
+        json_escaped_utf8("ঢাকা \ud83d")
+
+
+JSONL_CASES = [
+    b'{"id": "a", "text": "' + "ঢাকা".encode() + b' \\"q\\" \\n\\u0000 \\ud83d\\ude00"}\n',
+    b'{"id": 123456789012345678901234567890, "text": "x"}',  # beyond 64 bits: orjson reads a float
+    b'{"id": 1.0000000000000001, "doc_id": 1e400, "url": -0.0, "text": "x"}',
+    b'{"id": "a", "text": "x", "text": "y", "source": 5, "published": null}',  # the last key wins
+    b'{"id": NaN, "text": "x"}',
+    b'{"id": "a", "text": "half \\ud83d"}',  # a lone surrogate escape: json accepts it
+    b'\xef\xbb\xbf{"id": "bom", "text": "x"}',
+    b'{"text": "bad \xff byte"}',
+    b'{"text": "raw\ttab"}',
+    b"[1, 2]",
+    b"null",
+    b'{"text": "x"} trailing',
+    b'{"a": [[[[[[[[[[{"b": {}}]]]]]]]]]], "text": "\\/"}',
+]
+
+
+@pytest.mark.parametrize("first", [True, False])
+@pytest.mark.parametrize("line", JSONL_CASES)
+def test_jsonl_lines_parse_as_the_json_module_parses_them(line: bytes, first: bool):
+    def reference():
+        decoded = line.decode("utf-8")
+        return json.loads(decoded.removeprefix("\ufeff") if first else decoded)
+
+    try:
+        expected = reference()
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        with pytest.raises(type(err)) as raised:
+            _parsed_line(line, first)
+        assert str(raised.value) == str(err)
+        return
+    got = _parsed_line(line, first)
+    assert repr(got) == repr(expected)  # (repr: NaN, -0.0 and int vs float told apart)
 
 
 def test_prelabel_cli_workers_write_identical_bytes(corpus: Path, tmp_path: Path):
