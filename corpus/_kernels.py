@@ -1130,17 +1130,21 @@ def word_key(codes, a, b):
     return _keyed(h, b - a), True
 
 
-@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "u8[::1]")
-def menu_scan(codes, flags, starts, ends, counts, section_keys):
+@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]", "u8[::1]", "u8[::1]", "i8[:, ::1]")
+def menu_scan(codes, flags, starts, ends, counts, section_keys, section_sorted, section_rows):
     """Per piece that is not prose (``counts`` of ``piece_counts``; the rules read neither
-    test for prose): whether ``prelabel._MENU`` matches (a separator with non-space on both
-    sides), and whether ``prelabel._menu_words`` may hold: at least 3 and 60 % of the words
-    (split on whitespace, stripped like ``_is_menu``) are section words — counted by hash, a
-    word with a character ``word_key`` cannot lower-case counting as one: a superset
-    (``section_keys`` is a ``hash_set``)."""
+    test for prose): ``(separator, menu_words, undecided)``. ``separator``: whether
+    ``prelabel._MENU`` matches (a separator with non-space on both sides). ``menu_words``:
+    ``prelabel._menu_words``, at least 3 and 60 % of the words (split on whitespace, stripped
+    like ``_is_menu``) section words, where ``undecided`` is 0: a word counts when its hash is
+    in ``section_keys`` (a ``hash_set``) and its code points, ASCII lower-cased, are those of
+    the row of ``section_rows`` (code points padded with -1) at that hash in ``section_sorted``.
+    A word with a character ``word_key`` cannot lower-case might be one, so where such words
+    could make the share, the piece is ``undecided`` (left to Python)."""
     p = len(starts)
     separator = np.zeros(p, dtype=np.uint8)
-    maybe_menu = np.zeros(p, dtype=np.uint8)
+    menu_words = np.zeros(p, dtype=np.uint8)
+    undecided = np.zeros(p, dtype=np.uint8)
     for k in range(p):
         words = counts[k, COL_WORDS]
         if (counts[k, COL_END] == END_PERIOD and words >= 5) or (
@@ -1154,7 +1158,7 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
             if _member_of(np.int64(codes[np.uint64(i)]), _MENU_SEPARATORS):
                 separator[k] = 1
                 break
-        words = hits = 0
+        words = hits = unknown = 0
         i = s
         while i < e:
             if flags[i] & SPACE:
@@ -1173,11 +1177,39 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys):
                 continue
             words += 1
             key, known = word_key(codes, a, z)
-            if not known or _in_hash_set(section_keys, key):
-                hits += 1
-        if hits >= 3 and hits >= 0.6 * words:
-            maybe_menu[k] = 1
-    return separator, maybe_menu
+            if not known:
+                unknown += 1
+            elif _in_hash_set(section_keys, key):
+                hits += _section_word(codes, a, z, key, section_sorted, section_rows)
+        if hits + unknown >= 3 and hits + unknown >= 0.6 * words:
+            if unknown:
+                undecided[k] = 1
+            else:
+                menu_words[k] = 1
+    return separator, menu_words, undecided
+
+
+@njit(cache=True, nogil=True)
+def _section_word(codes, a, z, key, section_sorted, section_rows):
+    """Whether ``codes[a:z]``, ASCII lower-cased, is a row of ``section_rows`` whose key in
+    ``section_sorted`` is ``key`` (one row per key, unless two words share a key)."""
+    n = z - a
+    at = np.searchsorted(section_sorted, key)
+    while at < len(section_sorted) and section_sorted[at] == key:
+        row = section_rows[at]
+        if n <= len(row) and (n == len(row) or row[n] == -1):
+            j = 0
+            while j < n:
+                c = np.int64(codes[a + j])
+                if 0x41 <= c <= 0x5A:
+                    c += 0x20
+                if c != row[j]:
+                    break
+                j += 1
+            if j == n:
+                return True
+        at += 1
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -1368,25 +1400,28 @@ CHECK_CUE, CHECK_MENU_WORDS = 1, 4
 
 @kernel(
     "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
-    "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8", "b1", "i8[:, ::1]", "i8[:, ::1]",
+    "u8[::1]", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8", "b1", "i8[:, ::1]", "i8[:, ::1]",
 )  # fmt: skip
 def piece_scan(
     codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, section_keys,
-    cue_rows, cue_info, needles, code_needles, cue_gate, months, agos,
+    section_sorted, section_rows, cue_rows, cue_info, needles, code_needles, cue_gate, months, agos,
 ):  # fmt: skip
     """Everything the rules need from the characters of each piece, in one call:
     ``(counts, separator, facts, checks)``. ``counts`` as ``piece_counts``; ``separator``
     as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated``, ``date`` (``date_in``,
-    on pieces of at most 80 code points with a digit or one of the "ago" words) and
-    ``tag_items`` (``_tag_items``, on pieces of at most 15 words, no stop word, two ",", no
-    period at the end) filled in, and the cue where ``cue_at`` decides it; ``checks`` the bits
+    on pieces of at most 80 code points with a digit or one of the "ago" words), ``tag_items``
+    (``_tag_items``, on pieces of at most 15 words, no stop word, two ",", no period at the
+    end) and ``menu_words`` (``menu_scan``) filled in, and the cue where ``cue_at`` decides
+    it; ``checks`` the bits
     ``CHECK_*`` of the text tests Python still has to run on a piece, set only where they can
     say yes: cue phrases (at most 200 code points, and, with ``cue_gate``, where ``cue_at``
     leaves it to a regex, or the piece holds "/", of a desk code, or a code marker) and menus
-    (``menu_scan``'s ``maybe_menu``). ``needles``: rows "/", ",", then ``code_needles``
+    (``menu_scan``'s ``undecided``). ``needles``: rows "/", ",", then ``code_needles``
     code markers (``prelabel._CODE`` needs one), then the "ago" words."""
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
-    separator, maybe_menu = menu_scan(codes, flags, starts, ends, counts, section_keys)
+    separator, menu_words, undecided = menu_scan(
+        codes, flags, starts, ends, counts, section_keys, section_sorted, section_rows
+    )
     held = piece_gates(codes, starts, ends, needles)
     date_heads = np.zeros(1024, dtype=np.uint8)  # (date_in's heads)
     for rows in (months, agos):
@@ -1418,7 +1453,8 @@ def piece_scan(
         if counts[k, COL_WORDS] <= 15 and counts[k, COL_STOPS] == 0 and held[k, 1] >= 2:
             if counts[k, COL_END] != END_PERIOD:
                 facts[FACT_TAG_ITEMS, k] = _tag_items(codes, flags, starts[k], ends[k])
-        if maybe_menu[k]:
+        facts[FACT_MENU_WORDS, k] = menu_words[k]
+        if undecided[k]:
             checks[k] |= CHECK_MENU_WORDS
     return counts, separator, facts, checks
 

@@ -440,7 +440,8 @@ def document_columns(
 # pieces, dates (``_DATE``, form by form), tag lists, the cue phrases that are plain text or
 # a finite set of texts, and which other text tests can say yes for which piece. The rest
 # stays in Python, only for those pieces: the cue phrases that are real regexes (tried where
-# their literal start begins the piece, in ``_cue_all()``'s order), desk codes, code, menus.
+# their literal start begins the piece, in ``_cue_all()``'s order), desk codes, code, menus
+# with a word the kernel cannot lower-case.
 # ``label_spans``: ``rules`` (zones, categories, the logit of ``p_content``), the classifier's
 # features, logits and probabilities, and the merge into spans. Categories are
 # ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices; the logistic is Python's (libm's
@@ -610,7 +611,10 @@ class _Tables:
         self.np, self.kernels = np, K
         keys = [K.word_key(np.array(list(map(ord, w)), dtype=np.uint32), 0, len(w)) for w in SECTION_WORDS]
         assert all(known for _, known in keys)
-        self.section_keys = K.hash_set(np.array(sorted(key for key, _ in keys), dtype=np.uint64))
+        by_key = sorted((key, word) for (key, _), word in zip(keys, SECTION_WORDS))
+        sorted_keys = np.array([key for key, _ in by_key], dtype=np.uint64)
+        # (menu_scan: the hash set, then the sorted keys and their words to check a hit)
+        self.section_words = (K.hash_set(sorted_keys), sorted_keys, code_rows([w for _, w in by_key]))
         self.is_content = np.array([label_of(c) == "content" for c in CATEGORY_NAMES], dtype=np.uint8)
         self.log_chars = np.zeros(0)
         self.repeat_values = np.array([repeats_feature(r) for r in range(REPEATS_CAP + 1)])
@@ -642,7 +646,7 @@ def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
     K = _tables.kernels
     codes, flags = char_flags(text)
     counts, separator, facts, checks = K.piece_scan(
-        codes, flags, starts, ends, *_stop_table(lang), _tables.section_keys, _tables.cue_rows,
+        codes, flags, starts, ends, *_stop_table(lang), *_tables.section_words, _tables.cue_rows,
         _tables.cue_info, _tables.needles, len(_CODE_MARKERS), _CUE_STARTS is not None,
         _tables.months, _tables.agos,
     )  # fmt: skip

@@ -38,7 +38,7 @@ def line_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Per line of ``text`` (``text.split("\\n")``): its key (uint64; 0 for a blank line) and
     its length once trimmed."""
     if FAST:
-        from corpus import _kernels
+        import corpus._kernels as _kernels  # (`from corpus import` runs importlib code)
         from corpus.segment import char_flags
 
         return _kernels.line_hashes(*char_flags(text))
@@ -92,7 +92,7 @@ class LineStats:
         keys, sizes = lines if lines is not None else line_keys(text)
         itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
         if FAST:
-            from corpus import _kernels
+            import corpus._kernels as _kernels
 
             return _kernels.line_repeats(keys, sizes, *self._key_table, int(itself)).tolist()
         counts = self._other_documents(keys, itself)
@@ -120,7 +120,7 @@ class LineStats:
 def _distinct(keys: np.ndarray) -> np.ndarray:
     """The sorted distinct non-zero keys (``np.unique(keys[keys != 0])``)."""
     if FAST:
-        from corpus import _kernels
+        import corpus._kernels as _kernels
 
         return _kernels.distinct_keys(keys)
     return np.unique(keys[keys != 0])

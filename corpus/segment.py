@@ -168,7 +168,7 @@ def _lines_scan(text: str):
     """``corpus._kernels.lines_scan`` of ``text``, with the byline starts, in-line cue phrases
     and ``(agency)`` tags as its tables of rows."""
     global _scan_rows
-    from corpus import _kernels
+    import corpus._kernels as _kernels  # (`from corpus import` runs importlib code)
 
     if _scan_rows is None:
         agencies = [f"({name})" for name in lexicon.AGENCY_NAMES]
@@ -188,7 +188,7 @@ def segment_arrays(text: str):
     """``segment_bounds`` as four int64 arrays: starts, ends, line numbers and glued (0/1)."""
     import numpy as np
 
-    from corpus import _kernels
+    import corpus._kernels as _kernels
 
     table, line_rules, runs, keys, maybe, pieces, cuts = _lines_scan(text)
     compounds: dict[tuple[int, int], int] = {}  # (start, end) of a word the compound rule cuts → where
@@ -358,7 +358,7 @@ class _CharTable:
 
     def lookup(self, text: str) -> tuple:
         """``(codes, flags, NFC verdict, control count)`` of ``text`` (``_kernels.take_flags``)."""
-        from corpus import _kernels
+        import corpus._kernels as _kernels
 
         np = self.np
         units = text.encode("utf-16-le", "surrogatepass")  # (faster than UTF-32 from CPython's UCS-2)
@@ -401,7 +401,7 @@ def char_flags(text: str):
 
 def nfc_unchanged(text: str) -> bool:
     """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
-    from corpus import _kernels
+    import corpus._kernels as _kernels
 
     _, _, flags, verdict, _ = _char_facts(text)  # (verdict: _kernels.nfc_verdict, the flag tests below)
     if verdict != _kernels.NFC_MARK_PAIRS:

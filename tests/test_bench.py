@@ -410,12 +410,38 @@ def test_menu_scan_equals_the_menu_regex_and_finds_every_menu(synthetic: list[st
     prelabel.prelabel_text(text, "bn")  # builds the section-word table
     codes, flags = segment.char_flags(text)
     counts = _kernels.piece_counts(codes, flags, starts, ends, *prelabel._stop_table("bn"))
-    separator, maybe = _kernels.menu_scan(codes, flags, starts, ends, counts, prelabel._tables.section_keys)
+    section_words = prelabel._tables.section_words
+    separator, menu, undecided = _kernels.menu_scan(codes, flags, starts, ends, counts, *section_words)
     prose = [prelabel.piece_features(p, "bn", False).prose for p in pieces]
     assert separator.tolist() == [bool(prelabel._MENU.search(p)) and not x for p, x in zip(pieces, prose)]
     menus = [prelabel._menu_words(p) and not x for p, x in zip(pieces, prose)]
-    assert all(m <= bool(scan) for m, scan in zip(menus, maybe.tolist()))
-    assert sum(menus) >= 8 and sum(separator.tolist()) >= 8
+    decided = [not u for u in undecided.tolist()]
+    assert [bool(m) for m, d in zip(menu.tolist(), decided) if d] == [m for m, d in zip(menus, decided) if d]
+    assert sum(menus) >= 8 and sum(separator.tolist()) >= 8 and sum(undecided) < sum(menus) / 4
+    # a word whose hash is a section word's but whose letters are not: not one (checked by letters)
+    impostors = ["হোমx", "জাতীয়x", "খেলাx", "দেশx"]
+    text = " ".join(impostors)
+    codes, flags = segment.char_flags(text)
+    ends = np.cumsum([len(w) + 1 for w in impostors]) - 1
+    keys = [_kernels.word_key(codes, e - len(w), e)[0] for w, e in zip(impostors, ends.tolist())]
+    keys = np.array(keys, dtype=np.uint64)
+    order = np.argsort(keys)
+    forged = (_kernels.hash_set(keys[order]), keys[order], section_words[2][: len(keys)])
+    one = (np.array([0]), np.array([len(text)]))
+    counts = _kernels.piece_counts(codes, flags, *one, *prelabel._stop_table("bn"))
+    assert [a.tolist() for a in _kernels.menu_scan(codes, flags, *one, counts, *forged)[1:]] == [[0], [0]]
+    genuine = (forged[0], forged[1], segment.code_rows([impostors[k] for k in order.tolist()]))
+    assert [a.tolist() for a in _kernels.menu_scan(codes, flags, *one, counts, *genuine)[1:]] == [[1], [0]]
+    # a word the kernel cannot lower-case ("–") might be a section word: Python decides
+    for text, words in (("হোম – জাতীয় – খেলা", True), ("হোম – জাতীয় – – খবর", False)):
+        codes, flags = segment.char_flags(text)
+        one = (np.array([0]), np.array([len(text)]))
+        counts = _kernels.piece_counts(codes, flags, *one, *prelabel._stop_table("bn"))
+        assert [a.tolist() for a in _kernels.menu_scan(codes, flags, *one, counts, *section_words)[1:]] == [
+            [0],
+            [1],
+        ]
+        assert prelabel._menu_words(text) is words
 
 
 @pytest.mark.parametrize("model", ["rules alone", "all content", "all boilerplate", "shifted"])
@@ -484,7 +510,7 @@ def test_cue_phrases_decided_in_the_scan_as_the_regex_decides_them(synthetic: li
     codes, flags = segment.char_flags(text)
     tables = prelabel._tables
     facts, checks = _kernels.piece_scan(
-        codes, flags, starts, ends, *prelabel._stop_table("bn"), tables.section_keys,
+        codes, flags, starts, ends, *prelabel._stop_table("bn"), *tables.section_words,
         tables.cue_rows, tables.cue_info, tables.needles, len(prelabel._CODE_MARKERS), True,
         tables.months, tables.agos,
     )[2:]  # fmt: skip
