@@ -1073,6 +1073,7 @@ TITLE, SUBHEADING, BODY, NAVIGATION, TAGS, RELATED_LINKS, LISTING, TIMESTAMP, OT
     CATEGORIES.index,
     ("title", "subheading", "body", "navigation", "tags", "related_links", "listing", "timestamp", "other"),
 )
+ATTRIBUTION = CATEGORIES.index("attribution")  # (a desk code's cue)
 NO_CUE = -1
 HEAD, BODY_ZONE, TAIL = map(ZONES.index, ("head", "body", "tail"))
 # the fields of ``prelabel.Features``, the columns of the feature table ``rules`` returns
@@ -1415,7 +1416,8 @@ def piece_scan(
     it; ``checks`` the bits
     ``CHECK_*`` of the text tests Python still has to run on a piece, set only where they can
     say yes: cue phrases (at most 200 code points, and, with ``cue_gate``, where ``cue_at``
-    leaves it to a regex, or the piece holds "/", of a desk code, or a code marker) and menus
+    leaves it to a regex or the piece holds a code marker; a desk code, ``_desk_code``, is
+    decided here) and menus
     (``menu_scan``'s ``undecided``). ``needles``: rows "/", ",", then ``code_needles``
     code markers (``prelabel._CODE`` needs one), then the "ago" words."""
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
@@ -1442,8 +1444,10 @@ def piece_scan(
         if size <= 80 and (counts[k, COL_DIGIT] > 0 or ago > 0):  # (what a date needs)
             facts[FACT_DATE, k] = date_in(codes, flags, starts[k], ends[k], months, agos, date_heads)
         if size <= 200:
-            if not cue_gate or held[k, 0] > 0 or code > 0:
+            if not cue_gate or code > 0:
                 checks[k] |= CHECK_CUE
+            elif held[k, 0] > 0 and _desk_code(codes, starts[k], ends[k]):
+                facts[FACT_CUE, k] = ATTRIBUTION
             else:
                 cue, regex = cue_at(codes, flags, starts[k], ends[k], cue_rows, cue_info)
                 if regex:
@@ -1457,6 +1461,27 @@ def piece_scan(
         if undecided[k]:
             checks[k] |= CHECK_MENU_WORDS
     return counts, separator, facts, checks
+
+
+@njit(cache=True, nogil=True)
+def _desk_code(codes, s, e):
+    """``prelabel._DESK_CODE.match(text[s:e])`` (no line break in it): runs of 1 to 8 letters
+    (U+0900..U+09FF, A-Z) joined by single "/", at least two."""
+    groups = run = 0
+    for i in range(s, e):
+        c = codes[i]
+        if c == 0x2F:
+            if run == 0:
+                return False
+            groups += 1
+            run = 0
+        elif _is_indic(c) or 0x41 <= c <= 0x5A:
+            run += 1
+            if run > 8:
+                return False
+        else:
+            return False
+    return groups > 0 and run > 0
 
 
 @njit(cache=True, nogil=True)

@@ -440,8 +440,8 @@ def document_columns(
 # pieces, dates (``_DATE``, form by form), tag lists, the cue phrases that are plain text or
 # a finite set of texts, and which other text tests can say yes for which piece. The rest
 # stays in Python, only for those pieces: the cue phrases that are real regexes (tried where
-# their literal start begins the piece, in ``_cue_all()``'s order), desk codes, code, menus
-# with a word the kernel cannot lower-case.
+# their literal start begins the piece, in ``_cue_all()``'s order), code, menus with a word the
+# kernel cannot lower-case.
 # ``label_spans``: ``rules`` (zones, categories, the logit of ``p_content``), the classifier's
 # features, logits and probabilities, and the merge into spans. Categories are
 # ``CATEGORY_NAMES`` indices, zones ``ZONES`` indices; the logistic is Python's (libm's

@@ -501,6 +501,8 @@ def test_cue_phrases_decided_in_the_scan_as_the_regex_decides_them(synthetic: li
     texts += [f"{f}{tail}" for f in forms for tail in ("", ": খবর", "x", ")", " ")] + [f[:-1] for f in forms]
     texts += ["PTI", "(PTI)", "(PTI) x", "(AGI)", "(With inputs from agencies)", "[বিজ্ঞাপন_১২]", "X", "Xx"]
     texts += ["Download the App", "Download App", "Comments (3)", "মন্তব্য (০)", "ক/খ", "খবর ঢাকার।", "a" * 201]
+    texts += ["PTI/AFP", "এএএইচ/ইএ", "ABCDEFGH/X", "ABCDEFGHI/X", "A//B", "/A", "A/", "Ab/C", "A/B/C", "A/১"]
+    texts += ["ক/খ/", "ক / খ", "ক/খ x", "क/ख", "ঢাকা/PTI", "ইউটিউব/বিসিবি লাইভ", "a/b", "A/B:"]
     texts += ["<b>খবর</b>", "function (x)", "var x", "{x}", "window.open", "document.write", "খবর <br> x"]
     texts += ["কলকাতা, ঢাকা, দিল্লি", "ক, খ গ ঘ ঙ, চ", "ক, খ,", ", ক, খ", "ক,খ,গ", "ক, খ, গ: ঘ", "ক ,\u00a0খ , গ"]
     texts = [t for t in dict.fromkeys(t.strip() for t in texts) if t and "\n" not in t]
