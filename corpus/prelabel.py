@@ -633,6 +633,7 @@ class _Tables:
 
 
 _tables: _Tables | None = None
+_LOG_CHARS_TEXT = 1 << 16  # texts shorter than this size the log1p table by their own length
 
 
 def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
@@ -651,6 +652,8 @@ def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
         _tables.months, _tables.agos,
     )  # fmt: skip
     chosen = checks.nonzero()[0]
+    if not len(chosen):
+        return counts, separator, facts
     columns = (chosen, checks[chosen], starts[chosen], ends[chosen])
     for k, check, start, end in zip(*(column.tolist() for column in columns)):
         piece = text[start:end]
@@ -716,7 +719,9 @@ def _prelabel_fast(
     tables, np = _tables, _tables.np
     if classifier is not None:
         weights, bias, category_weights, zone_weights = classifier.weight_arrays
-        log_chars = tables.log_chars_upto(int((ends - starts).max()))
+        # (a piece is no longer than the text: the table's size, not a reduction, bounds it)
+        longest = len(text) if len(text) < _LOG_CHARS_TEXT else int((ends - starts).max())
+        log_chars = tables.log_chars_upto(longest)
         repeats = np.asarray(line_repeats, dtype=np.int64) if line_repeats else tables.no_repeats
         threshold = classifier.threshold
     else:
