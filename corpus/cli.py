@@ -8,9 +8,11 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import typer
 
 from corpus.console import Console
@@ -279,8 +281,7 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
     bytes, ``json_escaped_utf8``), ``repr`` for ints and finite floats, same separators and key
     order; anything else goes through ``json.dumps`` itself.
     """
-    from json.encoder import encode_basestring as enc
-
+    enc = encode_basestring
     if labelled is None:
         labelled = _columns_of(doc)
     starts, ends, categories, scores, model_version = labelled
@@ -306,8 +307,6 @@ def json_escaped_utf8(text: str) -> bytes:
     """``json.dumps(text, ensure_ascii=False).encode("utf-8")`` without its quotes, by orjson:
     the same escapes, encoded and escaped in one pass. A lone surrogate raises
     ``UnicodeEncodeError``, as that ``encode`` does."""
-    import orjson
-
     try:
         return orjson.dumps(text)[1:-1]
     except orjson.JSONEncodeError:
