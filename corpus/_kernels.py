@@ -1412,14 +1412,13 @@ def piece_scan(
     as ``menu_scan``; ``facts`` (``FACT_*`` rows) with ``repeated``, ``date`` (``date_in``,
     on pieces of at most 80 code points with a digit or one of the "ago" words), ``tag_items``
     (``_tag_items``, on pieces of at most 15 words, no stop word, two ",", no period at the
-    end) and ``menu_words`` (``menu_scan``) filled in, and the cue where ``cue_at`` decides
-    it; ``checks`` the bits
-    ``CHECK_*`` of the text tests Python still has to run on a piece, set only where they can
-    say yes: cue phrases (at most 200 code points, and, with ``cue_gate``, where ``cue_at``
-    leaves it to a regex or the piece holds a code marker; a desk code, ``_desk_code``, is
-    decided here) and menus
-    (``menu_scan``'s ``undecided``). ``needles``: rows "/", ",", then ``code_needles``
-    code markers (``prelabel._CODE`` needs one), then the "ago" words."""
+    end) and ``menu_words`` (``menu_scan``) filled in, and the cue where this decides it (a
+    desk code, ``_desk_code``, or ``cue_at``); ``checks`` the bits ``CHECK_*`` of the text
+    tests Python still has to run on a piece, set only where they can say yes: cue phrases (at
+    most 200 code points, and, with ``cue_gate``, where ``cue_at`` leaves it to a regex or the
+    piece holds a code marker) and menus (``menu_scan``'s ``undecided``). ``needles``: rows
+    "/", ",", then ``code_needles`` code markers (``prelabel._CODE`` needs one), then the "ago"
+    words."""
     counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
     separator, menu_words, undecided = menu_scan(
         codes, flags, starts, ends, counts, section_keys, section_sorted, section_rows
