@@ -1160,11 +1160,18 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys, section_sorted, 
                 separator[k] = 1
                 break
         words = hits = unknown = 0
+        remaining = counts[k, COL_SPACE] + 1  # at most this many words are left to read
         i = s
         while i < e:
             if flags[i] & SPACE:
                 i += 1
                 continue
+            # stop once even all the words left could not make the share (``hits + unknown``
+            # never exceeds ``words``, so (found + left) / (read + left) is the best share left)
+            found = hits + unknown
+            if found + remaining < 3 or 5 * (found + remaining) < 3 * (words + remaining):
+                break
+            remaining -= 1
             b = i
             while b < e and not flags[np.uint64(b)] & SPACE:
                 b += 1
