@@ -198,21 +198,22 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
                 i += 1
                 continue
             # a token runs from a token-start character to the next whitespace (or the piece's
-            # end): its characters are counted here, in one tight loop
-            b = i + 1
-            if f & TOKSTART:
-                words += 1
-                while b < e and not flags[np.uint64(b)] & SPACE:  # (unsigned: no wrap-around test)
-                    b += 1
-            for j in range(i, b):
-                g = flags[np.uint64(j)]
+            # end); any other character stands alone. Its characters are counted as it is read;
+            # a "." ends a sentence where whitespace or the end follows it
+            b = i
+            while True:
+                g = flags[np.uint64(b)]  # (unsigned: no wrap-around test)
                 alpha += g & ALPHA
                 digit += (g & DIGIT) >> _DIGIT_SHIFT
                 latin += (g & LATIN) >> _LATIN_SHIFT
-                if g & SENT:
-                    sentences += 1
-                elif g & DOT and (j + 1 == e or flags[j + 1] & SPACE):
-                    sentences += 1
+                sentences += (g & SENT) != 0
+                b += 1
+                if b == e or not f & TOKSTART or flags[np.uint64(b)] & SPACE:
+                    break
+            if g & DOT and not g & SENT and (b == e or flags[np.uint64(b)] & SPACE):
+                sentences += 1
+            if f & TOKSTART:
+                words += 1
             if stops and f & TOKSTART:
                 a = i
                 z = b

@@ -186,6 +186,8 @@ EDGE_TEXTS = [
     "ঢাকা, ১২ ডিসেম্বর ২০২৫\nখেলা জাতীয় বিনোদন ই-পেপার লাইভ টিভি আরও অনেক কিছু দেখুন এখানে",
     # more terminator cuts in a line, and more cut pieces in a text, than the scan's first buffers hold
     "ক।" * 300 + "\n" + "।" * 50 + "ক!a?B.খ" * 40 + "\n" + "\n".join(["খবর।খবর। খবর"] * 30),
+    # dots that end a sentence (whitespace or the end after them) and dots that do not
+    '.x .. . x\n- .খবর .\n(.)x ।.খ\n"।"." x.\n... -.-. ক. খ.গ .\n',
     # bylines and agency tags after leading whitespace, and where they do not start a line
     "\u00a0 নিজস্ব প্রতিবেদক, ঢাকা: খবর হলো এই। আরও\n  ঢাকা, ১০ নভেম্বর (বাসস) : খবর।\n"
     "খবর নিজস্ব প্রতিবেদক: না\n\tनई दिल्ली (एजेंसी)। खबर\nStaff Reporter | Dhaka: news",
