@@ -269,12 +269,16 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
 
 
 @njit(cache=True, nogil=True)
-def _same_word(codes, a, size, word):
-    """``codes[a:a + size]`` is ``word`` (a row of code points padded with -1)."""
+def _same_word(codes, a, size, word, fold_ascii=False):
+    """``codes[a:a + size]`` is ``word`` (a row of code points padded with -1); with
+    ``fold_ascii``, once its ASCII capitals are lower-cased."""
     if size > len(word) or (size < len(word) and word[size] != -1):
         return False
     for j in range(size):
-        if codes[a + j] != word[j]:
+        c = np.int64(codes[a + j])
+        if fold_ascii and 0x41 <= c <= 0x5A:
+            c += 0x20
+        if c != word[j]:
             return False
     return True
 
@@ -1202,21 +1206,10 @@ def menu_scan(codes, flags, starts, ends, counts, section_keys, section_sorted, 
 def _section_word(codes, a, z, key, section_sorted, section_rows):
     """Whether ``codes[a:z]``, ASCII lower-cased, is a row of ``section_rows`` whose key in
     ``section_sorted`` is ``key`` (one row per key, unless two words share a key)."""
-    n = z - a
     at = np.searchsorted(section_sorted, key)
     while at < len(section_sorted) and section_sorted[at] == key:
-        row = section_rows[at]
-        if n <= len(row) and (n == len(row) or row[n] == -1):
-            j = 0
-            while j < n:
-                c = np.int64(codes[a + j])
-                if 0x41 <= c <= 0x5A:
-                    c += 0x20
-                if c != row[j]:
-                    break
-                j += 1
-            if j == n:
-                return True
+        if _same_word(codes, a, z - a, section_rows[at], True):
+            return True
         at += 1
     return False
 
