@@ -50,6 +50,23 @@ def test_a_precompiled_kernel_refuses_arguments_of_other_types_instead_of_crashi
             _kernels.logistic(wrong, True)
 
 
+def test_returned_arrays_are_plain_writable_arrays_boxed_without_a_lookup_each():
+    """numba's ahead-of-time wrapper unpickled ``numpy.ndarray`` for every array it returned
+    (and kept a reference each time); ``build_compiled_module`` looks it up once."""
+    values = np.array([5, 3, 5], dtype=np.uint64)
+    table, again = _kernels.hash_set(values), _kernels.hash_set(values)
+    before = sys.getrefcount(np.ndarray)
+    for _ in range(200):
+        again = _kernels.hash_set(values)
+    taken = sys.getrefcount(np.ndarray) - before  # (outside the assert: pytest keeps its operands)
+    assert taken == 0
+    assert type(again) is np.ndarray and again.dtype == np.uint64 and again.flags.writeable
+    assert again.tolist() == table.tolist() and again is not table
+    codes = np.array([0x995, 10, 0x996], dtype=np.uint32)  # "ক\nখ"
+    lines = _kernels.lines_scan(codes, codes, 3, *[np.full((1, 1), -1)] * 3)
+    assert [type(a) for a in lines[:5]] == [np.ndarray] * 5 and lines[0].tolist() == [[0, 0, 1], [2, 2, 3]]
+
+
 def test_every_kernel_declares_its_argument_types():
     import inspect
 
