@@ -162,45 +162,42 @@ def _array_type_looked_up_once():
     """While compiling ahead of time: box returned arrays with ``numpy.ndarray`` unpickled
     once per process, not once per array.
 
-    numba embeds the array's Python type as a pickle and unpickles it each time it boxes an
-    array. The JIT memoises that; an ahead-of-time module cannot, so every returned array cost
-    a ``pickle.loads`` and an import lookup (a kernel returning ten arrays took 15 µs on a
-    one-character text, 7 µs under the JIT). Here the unpickled type is kept in a global of
-    the compiled module (arrays of other Python types are boxed as numba boxes them).
+    numba's array boxing unpickles the array's Python type from a constant each time it boxes
+    an array (``PythonAPI.unserialize``). The JIT memoises that unpickling; an ahead-of-time
+    module does not, so every returned array cost a ``pickle.loads``, an import lookup and a
+    reference to the type (a kernel returning ten arrays took 15 µs on a one-character text,
+    7 µs under the JIT). Here, inside the boxing only, ``unserialize`` keeps what it unpickled
+    in a global of the compiled module, unpickled the first time. The boxing never releases
+    that object (``NRT_adapt_ndarray_to_python_acqref`` takes its own reference), so one
+    reference, the global's, is all it needs; every other ``unserialize`` is numba's own.
     """
-    from llvmlite import ir
     from numba.core import cgutils, pythonapi
-    from numba.core import types as nb
 
     api = pythonapi.PythonAPI
-    original = api.nrt_adapt_ndarray_to_python
+    boxing, unserialize = api.nrt_adapt_ndarray_to_python, api.unserialize
 
-    def adapt(self, aryty, ary, dtypeptr):
-        if aryty.box_type is not np.ndarray:
-            return original(self, aryty, ary, dtypeptr)
-        builder, i32 = self.builder, ir.IntType(32)
-        cached = self.module.globals.get("chhanni_ndarray_type")
-        if cached is None:
-            cached = cgutils.add_global_variable(self.module, self.pyobj, "chhanni_ndarray_type")
-            cached.linkage, cached.initializer = "internal", ir.Constant(self.pyobj, None)
-        with builder.if_then(cgutils.is_null(builder, builder.load(cached)), likely=False):
-            builder.store(self.unserialize(self.serialize_object(np.ndarray)), cached)  # (kept: a type)
-        fnty = ir.FunctionType(self.pyobj, [self.voidptr, self.pyobj, i32, i32, self.pyobj])
-        fn = self._get_function(fnty, name="NRT_adapt_ndarray_to_python_acqref")
-        args = (
-            builder.bitcast(cgutils.alloca_once_value(builder, ary), self.voidptr),
-            builder.load(cached),
-            self.context.get_constant(nb.int32, aryty.ndim),
-            self.context.get_constant(nb.int32, int(aryty.mutable)),
-            dtypeptr,
-        )
-        return builder.call(fn, args)
+    def unserialize_once(self, structptr):
+        name = f"chhanni.unpickled.{structptr.name}"
+        kept = self.module.globals.get(name)
+        if kept is None:
+            kept = cgutils.add_global_variable(self.module, self.pyobj, name)
+            kept.linkage, kept.initializer = "internal", self.pyobj(None)
+        with self.builder.if_then(cgutils.is_null(self.builder, self.builder.load(kept)), likely=False):
+            self.builder.store(unserialize(self, structptr), kept)
+        return self.builder.load(kept)
 
-    api.nrt_adapt_ndarray_to_python = adapt
+    def boxing_with_the_type_kept(self, aryty, ary, dtypeptr):
+        self.unserialize = unserialize_once.__get__(self)
+        try:
+            return boxing(self, aryty, ary, dtypeptr)
+        finally:
+            del self.unserialize
+
+    api.nrt_adapt_ndarray_to_python = boxing_with_the_type_kept
     try:
         yield
     finally:
-        api.nrt_adapt_ndarray_to_python = original
+        api.nrt_adapt_ndarray_to_python = boxing
 
 
 # flag bits of corpus.segment.char_flags
