@@ -1882,9 +1882,112 @@ def label_spans(
         x = dense_features(f, categories, confidences, p, log_chars, is_content, corpus_repeats)
         logits = classifier_logits(x, zones, categories, weights, bias, category_weights, zone_weights)
         p = logistic(logits, True)
-    return decide_and_merge(
+    starts, ends, categories, scores = decide_and_merge(
         f, starts, ends, zones, categories, confidences, p, is_content, threshold, relabel
     )
+    places = np.empty(len(scores), dtype=np.int64)
+    uncertain = 0
+    for k in range(len(scores)):
+        places[k] = score_places(scores[k])
+        if places[k] < 0:
+            uncertain += 1
+        else:
+            scores[k] = places[k] / SCORE_SCALE
+    return starts, ends, categories, scores, places, uncertain
+
+
+SCORE_PLACES = 4  # decimal places of a written score (``round(score, 4)``)
+SCORE_SCALE = 10.0**SCORE_PLACES
+
+
+@njit(cache=True, nogil=True)
+def score_places(x):
+    """``round(x, 4) * 10**4`` as an integer, when the float arithmetic makes it certain; else
+    -1 (``x`` outside [0, 1] or -0.0, or within 1e-6 of a tie, where only Python's correctly
+    rounded ``round`` can say). ``x * 10**4`` is within 2e-12 of the exact product, so off a tie its
+    nearest integer is the exact product's, and ``k / 10**4`` (correctly rounded) is the float
+    nearest ``k`` ten-thousandths: what ``round`` returns."""
+    if not (0.0 <= x <= 1.0) or math.copysign(1.0, x) < 0:
+        return -1
+    y = x * SCORE_SCALE
+    if abs(y - math.floor(y) - 0.5) < 1e-6:
+        return -1
+    return int(math.floor(y + 0.5))
+
+
+_SPAN_START = np.frombuffer(b'{"start": ', dtype=np.uint8)
+_SPAN_END = np.frombuffer(b', "end": ', dtype=np.uint8)
+_SPAN_SCORE = np.frombuffer(b', "score": ', dtype=np.uint8)
+
+
+@njit(cache=True, nogil=True)
+def _put(out, at, chars):
+    for c in chars:
+        out[at] = c
+        at += 1
+    return at
+
+
+@njit(cache=True, nogil=True)
+def _put_int(out, at, value):
+    if value < 0:
+        out[at] = 45  # -
+        at += 1
+        value = -value
+    digits = 1
+    while digits < 19 and value >= 10**digits:
+        digits += 1
+    for d in range(digits - 1, -1, -1):
+        out[at + d] = 48 + value % 10
+        value //= 10
+    return at + digits
+
+
+@kernel("i8[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]")
+def spans_json(starts, ends, categories, places, members):
+    """``corpus prelabel``'s spans, the inside of its ``"spans": [...]``, as ASCII bytes:
+    ``{"start": S, "end": E, <members[category]>, "score": F}`` joined by ``", "``, with ``F``
+    the ``repr`` of the score ``places / 10**4``. ``members``: each category's ``"label"``
+    and ``"category"`` members as rows of code points (padded with -1, all ASCII). Empty
+    when a score is not certain (``places`` -1: the caller writes them in Python)."""
+    n = len(starts)
+    out = np.empty(n * (members.shape[1] + 96), dtype=np.uint8)
+    at = 0
+    for k in range(n):
+        if places[k] < 0 or places[k] > 10**SCORE_PLACES:
+            return out[:0]
+        if k:
+            out[at] = 44  # ,
+            out[at + 1] = 32
+            at += 2
+        at = _put(out, at, _SPAN_START)
+        at = _put_int(out, at, starts[k])
+        at = _put(out, at, _SPAN_END)
+        at = _put_int(out, at, ends[k])
+        out[at] = 44
+        out[at + 1] = 32
+        at += 2
+        for c in members[categories[k]]:
+            if c < 0:
+                break
+            out[at] = c
+            at += 1
+        at = _put(out, at, _SPAN_SCORE)
+        whole, part = divmod(places[k], 10**SCORE_PLACES)
+        out[at] = 48 + whole
+        out[at + 1] = 46  # .
+        at += 2
+        digits = SCORE_PLACES
+        while digits > 1 and part % 10 == 0:  # repr: no trailing zeros, at least one digit
+            part //= 10
+            digits -= 1
+        for d in range(digits - 1, -1, -1):
+            out[at + d] = 48 + part % 10
+            part //= 10
+        at += digits
+        out[at] = 125  # }
+        at += 1
+    return out[:at]
 
 
 if __name__ == "__main__":  # python -m corpus._kernels [TARGET]: (re)build corpus._kernels_aot

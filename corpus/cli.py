@@ -8,6 +8,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import typer
 from corpus.console import Console
 from corpus.document import Document
 from corpus.ingest import IO_BUFFER, Problem
-from corpus.labels import CATEGORIES, LABELS, label_of
+from corpus.labels import CATEGORIES, CATEGORY_NAMES, LABELS, label_of
 from corpus.staging import staging_path
 
 if TYPE_CHECKING:
@@ -270,9 +271,6 @@ def _columns_of(doc: Document) -> SpanColumns:
     return SpanColumns.of(doc.spans, doc.model_version)
 
 
-_LABELLED: dict[str, str] = {}  # category → its span's encoded "label" and "category" members
-
-
 def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
     """The line ``corpus prelabel`` writes for ``doc``: ``json.dumps(prelabel_record(doc,
     labelled), ensure_ascii=False)`` in UTF-8, newline included, built directly.
@@ -284,23 +282,50 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
     enc = encode_basestring
     if labelled is None:
         labelled = _columns_of(doc)
-    starts, ends, categories, scores, model_version = labelled
-    plain = {*map(type, starts), *map(type, ends)} <= {int} and {*map(type, scores)} <= {float}
-    if not plain or not all(map(math.isfinite, scores)):  # (json.dumps: NaN/Infinity, subclasses)
+    spans = _spans_json(labelled)
+    if spans is None:  # (json.dumps: NaN/Infinity, subclasses)
         return (json.dumps(prelabel_record(doc, labelled), ensure_ascii=False) + "\n").encode("utf-8")
-    members = []
-    for category in categories:
-        member = _LABELLED.get(category)
-        if member is None:
-            member = _LABELLED[category] = f'"label": {enc(label_of(category))}, "category": {enc(category)}'
-        members.append(member)
-    spans = ", ".join(
+    head = f'{{"id": {enc(doc.doc_id)}, "text": "'.encode()
+    tail = f'", "lang": {enc(doc.lang)}, "spans": ['.encode()
+    end = f'], "model_version": {enc(labelled.model_version)}}}\n'.encode()
+    return b"".join((head, json_escaped_utf8(doc.text), tail, spans, end))
+
+
+def _spans_json(labelled: SpanColumns) -> bytes | None:
+    """``prelabel_json``'s spans (inside the brackets): compiled from the fast path's arrays
+    (``corpus._kernels.spans_json``), else formatted here; None for what only ``json.dumps``
+    writes right."""
+    if labelled.arrays is not None:
+        from corpus import _kernels
+
+        spans = _kernels.spans_json(*labelled.arrays, _member_rows())
+        if len(spans) or not len(labelled.starts):
+            return spans.tobytes()
+    starts, ends, categories, scores = labelled[:4]
+    plain = {*map(type, starts), *map(type, ends)} <= {int} and {*map(type, scores)} <= {float}
+    if not plain or not all(map(math.isfinite, scores)):
+        return None
+    members = map(_members, categories)
+    return ", ".join(
         f'{{"start": {start!r}, "end": {end!r}, {member}, "score": {score!r}}}'
         for start, end, member, score in zip(starts, ends, members, scores)
-    )
-    head = f'{{"id": {enc(doc.doc_id)}, "text": "'
-    tail = f'", "lang": {enc(doc.lang)}, "spans": [{spans}], "model_version": {enc(model_version)}}}\n'
-    return b"".join((head.encode("utf-8"), json_escaped_utf8(doc.text), tail.encode("utf-8")))
+    ).encode()
+
+
+@cache
+def _members(category: str) -> str:
+    """A span's encoded ``"label"`` and ``"category"`` members."""
+    return f'"label": {encode_basestring(label_of(category))}, "category": {encode_basestring(category)}'
+
+
+@cache
+def _member_rows():
+    """``_members`` of every category, by index, as the kernels' rows of code points."""
+    from corpus.segment import code_rows
+
+    members = [_members(category) for category in CATEGORY_NAMES]
+    assert all(member.isascii() for member in members)
+    return code_rows(members)
 
 
 def json_escaped_utf8(text: str) -> bytes:

@@ -370,6 +370,7 @@ class SpanColumns(NamedTuple):
     categories: list[str]
     scores: list[float]
     model_version: str = ""
+    arrays: tuple | None = None  # the fast path's (starts, ends, category indices, scores × 10**4)
 
     @classmethod
     def of(cls, spans: Sequence[Span], model_version: str = "") -> SpanColumns:
@@ -727,10 +728,15 @@ def _prelabel_fast(
     else:
         weights, bias, category_weights, zone_weights = tables.no_weights
         log_chars, repeats, threshold = tables.log_chars, tables.no_repeats, 0.0
-    starts, ends, categories, scores = tables.kernels.label_spans(
+    starts, ends, categories, scores, places, uncertain = tables.kernels.label_spans(
         counts, facts, lines, glued, separator, starts, ends, tables.is_content, classifier is not None,
         weights, bias, category_weights, zone_weights, threshold, log_chars, repeats, tables.repeat_values,
     )  # fmt: skip
     names = CATEGORY_NAMES
-    rounded = [round(score, 4) for score in scores.tolist()]
-    return SpanColumns(starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded)
+    rounded = scores.tolist()  # (rounded by the kernel where it is certain)
+    if uncertain:
+        rounded = [score if k >= 0 else round(score, 4) for score, k in zip(rounded, places.tolist())]
+    kernel_arrays = (starts, ends, categories, places) if not uncertain else None
+    return SpanColumns(
+        starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded, arrays=kernel_arrays
+    )

@@ -126,3 +126,57 @@ def test_flag_lookup_makes_the_ingest_verdicts_of_its_flags():
         assert controls == _kernels.count_flag(flags, segment.F_CONTROL)
         seen.add(verdict)
     assert seen == {_kernels.NFC_UNCHANGED, _kernels.NFC_CHANGES, _kernels.NFC_MARK_PAIRS}
+
+
+def test_kernel_rounding_is_pythons_round_or_leaves_it_to_python():
+    """``label_spans`` rounds scores itself where ``score_places`` is certain; everywhere it is,
+    the result is ``round(x, 4)`` bit for bit, and exact ties (1/32 = 0.03125) go to Python."""
+    rng = np.random.default_rng(0)
+    ties = np.array([k / 20_000 for k in range(1, 20_000, 2)])  # the representable ones are exact
+    edges = [0.0, -0.0, 1.0, 5e-5, 1e-300, -1e-9, 1.0000000000000002, float("nan"), float("inf")]
+    xs = [*rng.random(50_000).tolist(), *ties.tolist(), *np.nextafter(ties, 0).tolist(), *edges]
+    deferred = []
+    for x in xs:
+        k = _kernels.score_places(x)
+        if k < 0:
+            deferred.append(x)
+        else:
+            assert (k / 10**4).hex() == round(x, 4).hex() and repr(k / 10**4) == repr(round(x, 4)), x
+    assert 0.03125 in deferred and round(0.03125, 4) == 0.0312  # (half to even)
+    assert all(not 0 < x <= 1 or abs(x * 10**4 % 1 - 0.5) < 1e-6 for x in deferred)  # only near ties
+    assert len(deferred) < 20_000 + len(edges) + 10  # of 50,000 random scores, hardly any
+
+
+def test_compiled_spans_json_is_the_spans_formatted_in_python():
+    from corpus.cli import _spans_json
+    from corpus.labels import CATEGORY_NAMES
+    from corpus.prelabel import SpanColumns
+
+    rng = np.random.default_rng(1)
+    n = 400
+    starts = np.sort(rng.integers(0, 10**12, n))
+    starts[:2] = [0, 7]
+    ends = starts + rng.integers(1, 10**6, n)
+    ends[-1] = 2**63 - 1
+    categories = rng.integers(0, len(CATEGORY_NAMES), n)
+    places = rng.integers(0, 10**4 + 1, n)
+    places[:6] = [0, 10**4, 10, 1, 1200, 9999]
+    python = SpanColumns(
+        starts.tolist(), ends.tolist(), [CATEGORY_NAMES[c] for c in categories], (places / 1e4).tolist()
+    )
+    formatted = _spans_json(python)
+    assert formatted.startswith(b'{"start": 0, "end": ') and b'"score": 0.0}, {"start": 7' in formatted
+    compiled = _kernels.spans_json(starts, ends, categories, places, _member_rows())
+    assert compiled.tobytes() == formatted
+    assert _spans_json(python._replace(arrays=(starts, ends, categories, places))) == formatted
+    places[5] = -1  # not certain: the kernel writes nothing, Python writes the scores
+    assert len(_kernels.spans_json(starts, ends, categories, places, _member_rows())) == 0
+    assert _spans_json(python._replace(arrays=(starts, ends, categories, places))) == formatted
+    empty = (np.zeros(0, dtype=np.int64),) * 4
+    assert _spans_json(SpanColumns([], [], [], [], arrays=empty)) == b""
+
+
+def _member_rows():
+    from corpus.cli import _member_rows
+
+    return _member_rows()
