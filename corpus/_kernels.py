@@ -535,13 +535,14 @@ def _is_lower(c):
 CUT_TERMINATOR, CUT_LATIN_CAP = _segment.CUT_TERMINATOR, _segment.CUT_LATIN_CAP
 CUT_CAMEL, CUT_TRAILING_TAG = _segment.CUT_CAMEL, _segment.CUT_TRAILING_TAG
 CUT_BYLINE, CUT_CUE, CUT_AGENCY = _segment.CUT_BYLINE, _segment.CUT_CUE, _segment.CUT_AGENCY
+_PYTHON_CUTS = np.uint8(255 & ~_segment.KERNEL_CUTS)  # the rules only Python applies
 
 
 @kernel("u4[::1]", "u4[::1]", "i8", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]")
 def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     """Lines, candidate lines and the words the compound rule can split, in one pass.
 
-    Returns ``(lines, candidate, runs, keys, maybe, pieces)``:
+    Returns ``(lines, candidate, runs, keys, maybe, pieces, cuts, python_lines)``:
 
     * ``lines[k] = (start, first, end)``: line ``k`` (``text.split("\\n")``) starts at ``start``;
       ``[first, end)`` is it without surrounding whitespace (``str.strip``; empty if blank);
@@ -562,7 +563,8 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
     * ``pieces``: ``(starts, ends, line numbers, glued)`` of each line's pieces as
       ``segment._cuts_in_line`` cuts it with the rules ``segment.KERNEL_CUTS`` alone, trimmed; final
       for every line whose ``candidate`` holds no other bit;
-    * ``cuts``: those rules' cuts, ascending (``line_pieces`` makes ``pieces`` of them).
+    * ``cuts``: those rules' cuts, ascending (``line_pieces`` makes ``pieces`` of them);
+    * ``python_lines``: how many lines a rule other than ``segment.KERNEL_CUTS`` may cut.
     """
     n = len(codes)
     n_lines = 1
@@ -712,7 +714,10 @@ def lines_scan(codes, flags, min_half, bylines, cues, agencies):
                 n_maybe += 1
                 break
     cuts = np.sort(cuts[:n_cuts])
-    return lines, candidate, runs, keys, maybe[:n_maybe], _line_pieces(flags, lines, cuts), cuts
+    python_lines = 0
+    for k in range(n_lines):
+        python_lines += (candidate[k] & _PYTHON_CUTS) != 0
+    return lines, candidate, runs, keys, maybe[:n_maybe], _line_pieces(flags, lines, cuts), cuts, python_lines
 
 
 @njit(cache=True, nogil=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math as _math
 import os as _os
 import re as _re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from corpus.labels import LANGUAGES
 from corpus.segment import char_flags
@@ -130,14 +130,21 @@ def _profiles() -> tuple[str, list[str]]:
     ``os.listdir``'s (skipping dot files), the order it sums in."""
     import hashlib
 
-    from langdetect.detector_factory import PROFILES_DIRECTORY
-
-    listed = _os.listdir(PROFILES_DIRECTORY)
-    sized = [(n, _os.path.getsize(_os.path.join(PROFILES_DIRECTORY, n))) for n in sorted(listed)]
-    order = [
-        n for n in listed if not n.startswith(".") and _os.path.isfile(_os.path.join(PROFILES_DIRECTORY, n))
-    ]
+    directory = _profiles_directory()
+    listed = _os.listdir(directory)
+    sized = [(n, _os.path.getsize(_os.path.join(directory, n))) for n in sorted(listed)]
+    order = [n for n in listed if not n.startswith(".") and _os.path.isfile(_os.path.join(directory, n))]
     return hashlib.sha256(repr(sized).encode()).hexdigest()[:16], order
+
+
+def _profiles_directory() -> str:
+    """``langdetect.detector_factory.PROFILES_DIRECTORY``, found without importing langdetect
+    (~10 ms of start-up that the fast path does not need)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("langdetect")
+    assert spec is not None and spec.submodule_search_locations, "langdetect is not installed"
+    return _os.path.join(spec.submodule_search_locations[0], "profiles")
 
 
 TABLE_CACHE = _os.path.join(_os.path.dirname(__file__), "_langid_tables.pickle")  # written by pip install
@@ -158,12 +165,8 @@ class _Tables:
         import random
 
         import numpy as np
-        from langdetect.detector import Detector
-        from langdetect.detector_factory import PROFILES_DIRECTORY
-        from langdetect.utils.ngram import NGram
 
         self.np = np
-        self.url_re, self.mail_re, self.vi_re = Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
         self.classes = _class_table(np)
         if state is not None:  # (from the cache)
             self.__dict__.update(state)
@@ -180,7 +183,7 @@ class _Tables:
         script = _re.compile("^[ \u0900-\u09ff]+$")
         probs: dict[str, list[float]] = {}
         for index, lang in enumerate(_SCRIPT_PROFILES):
-            with open(_os.path.join(PROFILES_DIRECTORY, lang), encoding="utf-8") as handle:
+            with open(_os.path.join(_profiles_directory(), lang), encoding="utf-8") as handle:
                 profile = json.load(handle)
             self.ok = self.ok and profile["name"] == lang
             for gram, freq in profile["freq"].items():
@@ -244,6 +247,15 @@ class _Tables:
         except Exception:  # noqa: BLE001 — a cache: unreadable or stale, it is rebuilt
             pass
         return cls()
+
+    @cached_property
+    def patterns(self) -> tuple:
+        """langdetect's URL and e-mail patterns and its Vietnamese letters with a mark (langdetect
+        is imported when a text first needs them)."""
+        from langdetect.detector import Detector
+        from langdetect.utils.ngram import NGram
+
+        return Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
 
     def extend_stream(self, size: int) -> list[int]:
         # getrandbits(32 * n) draws the same n words as n calls of getrandbits(32), lowest first
@@ -363,11 +375,11 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     np = tables.np
     t = text
     if "http" in t:
-        t = tables.url_re.sub(" ", t)
+        t = tables.patterns[0].sub(" ", t)
     if "@" in t:
-        t = tables.mail_re.sub(" ", t)
+        t = tables.patterns[1].sub(" ", t)
     if len(t) > _MAX_TEXT:
-        if tables.vi_re.search(t):
+        if tables.patterns[2].search(t):
             return None
         t = t[:_MAX_TEXT]
     # (shorter texts: what normalize_vi would merge contains a combining mark, class "other")

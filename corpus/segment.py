@@ -190,7 +190,7 @@ def segment_arrays(text: str):
 
     import corpus._kernels as _kernels
 
-    table, line_rules, runs, keys, maybe, pieces, cuts = _lines_scan(text)
+    table, line_rules, runs, keys, maybe, pieces, cuts, python_lines = _lines_scan(text)
     compounds: dict[tuple[int, int], int] = {}  # (start, end) of a word the compound rule cuts → where
     if len(maybe):  # some word may be two (else the compound rule cuts nothing)
         codes, flags = char_flags(text)
@@ -203,9 +203,9 @@ def segment_arrays(text: str):
             compounds = dict(zip(map(tuple, words.tolist()), splits[cut].tolist()))
     # the pieces are final on every line where no rule but the kernel's and the compound rule
     # may cut; the others are cut in Python, by every rule
-    numbers = (line_rules & ~np.uint8(KERNEL_CUTS)).nonzero()[0]
-    if not len(numbers):
+    if not python_lines:
         return pieces
+    numbers = (line_rules & ~np.uint8(KERNEL_CUTS)).nonzero()[0]
     # the compound rule's vocabulary, cut down to what it reads: each compound (a once-seen word
     # it cuts) and the two words of its first split, all with count 1 (the compound's own; only
     # the presence of the others is read)
