@@ -377,20 +377,23 @@ class _CharTable:
 
 
 _char_table: _CharTable | None = None
-_recent: list[tuple] = []  # (text, codes, flags, NFC verdict, control count) of the last few texts
+FLAGS_KEPT = 64  # texts whose character facts are kept: a batch's, for every stage of it
+_recent: dict[int, tuple] = {}  # id(text) → (text, codes, flags, NFC verdict, control count), oldest first
 
 
 def _char_facts(text: str) -> tuple:
-    """``_CharTable.lookup`` of ``text``, cached for the last few texts (by identity)."""
+    """``_CharTable.lookup`` of ``text``, kept for the last ``FLAGS_KEPT`` texts (by identity:
+    an entry holds its text, so the id is not reused while it is kept)."""
     global _char_table
-    for entry in _recent:
-        if entry[0] is text:
-            return entry
+    entry = _recent.get(id(text))
+    if entry is not None and entry[0] is text:
+        return entry
     if _char_table is None:
         _char_table = _CharTable()
     entry = (text, *_char_table.lookup(text))
-    _recent.insert(0, entry)
-    del _recent[4:]
+    _recent[id(text)] = entry
+    if len(_recent) > FLAGS_KEPT:
+        del _recent[next(iter(_recent))]
     return entry
 
 

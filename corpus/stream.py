@@ -47,7 +47,7 @@ from corpus.document import Document
 from corpus.ingest import Problem, input_files, make_document, read_records
 from corpus.labels import CATEGORY_INDEX, CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError
-from corpus.prelabel import SpanColumns, document_columns
+from corpus.prelabel import STAGE_TEXTS, SpanColumns, documents_columns
 from corpus.repetition import LineSample, LineStats
 from corpus.staging import staging_path
 
@@ -140,14 +140,18 @@ def _document(record: dict) -> Document | Problem:
         return Problem(origin, str(err))
 
 
-def _prelabelled(item: dict | Problem, corpus: LineStats | None) -> tuple | Problem:
-    """A record read from the input → its ``Document`` (not labelled yet) and the spans the
-    model gives it (``SpanColumns``), or the ``Problem``."""
-    if isinstance(item, Problem):
-        return item
-    lines = item.pop(LINE_KEYS, None)
-    doc = _document(item)
-    return doc if isinstance(doc, Problem) else (doc, document_columns(doc, corpus, lines))
+def _prelabelled(batch: list, corpus: LineStats | None) -> Iterator[tuple | Problem]:
+    """Each record read from the input → its ``Document`` (not labelled yet) and the spans the
+    model gives it (``SpanColumns``), or the ``Problem``; in order, labelled a stage at a time
+    across groups of ``STAGE_TEXTS`` records (``prelabel.documents_columns``)."""
+    for at in range(0, len(batch), STAGE_TEXTS):
+        group = batch[at : at + STAGE_TEXTS]
+        lines = [None if isinstance(item, Problem) else item.pop(LINE_KEYS, None) for item in group]
+        docs = [item if isinstance(item, Problem) else _document(item) for item in group]
+        kept = [k for k, doc in enumerate(docs) if not isinstance(doc, Problem)]
+        columns = iter(documents_columns([docs[k] for k in kept], corpus, [lines[k] for k in kept]))
+        for doc in docs:
+            yield doc if isinstance(doc, Problem) else (doc, next(columns))
 
 
 # --- corpus prelabel -------------------------------------------------------------------------
@@ -167,8 +171,7 @@ class _PrelabelBatch:
 
     def __call__(self, batch: list) -> list:
         out: list = []
-        for item in batch:
-            labelled = _prelabelled(item, self.corpus)
+        for labelled in _prelabelled(batch, self.corpus):
             if isinstance(labelled, Problem):
                 out.append(labelled)
             else:
@@ -239,8 +242,8 @@ def prelabel_lines(
     corpus, kept = corpus_pass(path, KEEP_CHARS) if corpus_stats else (None, None)
     records = _drain(kept) if kept is not None else read_records(path, _display_root(path))
     task = _PrelabelBatch(serialise, corpus)
-    if workers <= 1:  # one record at a time: its character flags, computed while reading, are reused
-        batch_size = 1
+    if workers <= 1:  # a group at a time: the flags computed while reading them are kept for labelling
+        batch_size = STAGE_TEXTS
     for lines in _ordered_map(task, _batches(records, batch_size), workers):
         yield from lines
 
@@ -313,9 +316,8 @@ def build_batch(batch: list, corpus: LineStats | None = None) -> _BatchResult:
 
     items: list = []
     by_split: dict[str, list[tuple[Document, SpanColumns]]] = {s: [] for s in SPLITS}
-    for item in batch:
-        origin = item.origin if isinstance(item, Problem) else item["origin"]
-        labelled = _prelabelled(item, corpus)
+    origins = [item.origin if isinstance(item, Problem) else item["origin"] for item in batch]
+    for origin, labelled in zip(origins, _prelabelled(batch, corpus)):
         if isinstance(labelled, Problem):
             items.append(labelled)
             continue

@@ -206,3 +206,46 @@ def test_an_agency_tag_in_a_dateline_is_split_out_as_attribution(lang: str, line
 def test_an_agency_named_later_in_a_sentence_is_not_split():
     text = "सरकार ने गुरुवार को संसद में बताया कि समाचार एजेंसी (PTI) की रिपोर्ट पूरी तरह गलत थी और इसका खंडन किया गया।"
     assert [text[p.start : p.end] for p in segment(text)] == [text]
+
+
+def test_labelling_stage_by_stage_across_documents_gives_each_document_its_own_spans(tmp_path: Path):
+    """``documents_columns`` runs each stage over a group of texts before the next (groups of
+    ``STAGE_TEXTS``, flags kept in between): the spans are those of one document at a time,
+    and of the reference code."""
+    import sys
+
+    from corpus import prelabel, segment
+    from corpus.ingest import make_document, read_records
+    from corpus.repetition import LineStats
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import make_corpus
+
+    make_corpus.write_shards(prelabel.STAGE_TEXTS * 2 + 7, tmp_path, seed=5, shard_size=100)
+    records = list(read_records(tmp_path))
+    docs = [make_document(**{k: v for k, v in r.items() if k != "origin"}) for r in records]
+    stats = LineStats.of_texts([d.text for d in docs])
+    together = prelabel.documents_columns(docs, stats)
+    alone = [prelabel.document_columns(d, stats) for d in docs]
+    assert [c[:5] for c in together] == [c[:5] for c in alone]
+    assert [[a.tolist() for a in c.arrays] for c in together] == [[a.tolist() for a in c.arrays] for c in alone]
+    prelabel.FAST = segment.FAST = False
+    try:
+        reference = [prelabel.document_columns(d, stats) for d in docs[:20]]
+    finally:
+        prelabel.FAST = segment.FAST = True
+    assert [c[:5] for c in together[:20]] == [c[:5] for c in reference]
+    assert sum(len(c.starts) for c in together) > 10 * len(docs)
+
+
+def test_character_flags_are_kept_for_the_last_texts_by_identity():
+    from corpus import segment
+
+    texts = [f"ক{i} খ\n" for i in range(segment.FLAGS_KEPT + 1)]
+    first = [segment.char_flags(t)[1] for t in texts]
+    assert segment.char_flags(texts[-1])[1] is first[-1]  # kept
+    again = segment.char_flags(texts[0])[1]  # the oldest was let go: computed anew, the same
+    assert again is not first[0] and again.tolist() == first[0].tolist()
+    copy = "".join(list(texts[-1]))  # an equal text, another object: its own entry
+    assert copy == texts[-1] and copy is not texts[-1]
+    assert segment.char_flags(copy)[1] is not first[-1]

@@ -296,10 +296,10 @@ def test_stream_build_never_overwrites_and_reports_schema_violations(streamed, c
     from corpus.document import Span
     from corpus.prelabel import SpanColumns
 
-    def broken(doc, corpus=None, lines=None):  # one short span leaves most of the text uncovered
-        return SpanColumns.of([Span(0, 5, "body", 0.5)], "test")
+    def broken(docs, corpus=None, lines=None):  # one short span leaves most of each text uncovered
+        return [SpanColumns.of([Span(0, 5, "body", 0.5)], "test") for _ in docs]
 
-    monkeypatch.setattr(stream, "document_columns", broken)
+    monkeypatch.setattr(stream, "documents_columns", broken)
     with pytest.raises(StreamError) as caught:
         stream_build(corpus, releases, "0.0.2", batch_size=8)
     assert any(
