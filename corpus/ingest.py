@@ -13,6 +13,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import orjson
@@ -224,47 +225,61 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
         yield Problem(shown, err.strerror or str(err))
         return
     with handle:
-        for lineno, line in enumerate(handle, start=1):
-            origin = f"{shown}:{lineno}"
-            if not line or line.isspace():  # (blank; without copying the line)
-                continue
-            try:
-                record = _parsed_line(line, lineno == 1)
-            except UnicodeDecodeError as err:
-                bad = line[err.start : err.start + 1].hex()
-                yield Problem(origin, f"not valid UTF-8 (byte 0x{bad} at offset {err.start})")
-                continue
-            except json.JSONDecodeError as err:
-                yield Problem(origin, f"not valid JSON ({err.msg})")
-                continue
-            if not isinstance(record, dict):
-                yield Problem(origin, f"not a JSON object (got {type(record).__name__})")
-                continue
-            if not isinstance(record.get("text"), str):
-                yield Problem(origin, 'record has no "text" string')
-                continue
-            try:
-                raw = record["text"].encode("utf-8")
-                text = check_text(normalise_text(record["text"]))
-            except UnicodeEncodeError as err:
-                bad = f"\\u{ord(record['text'][err.start]):04x}"
-                yield Problem(origin, f"text contains a lone surrogate ({bad} at character {err.start})")
-                continue
-            except InputError as err:
-                yield Problem(origin, str(err))
-                continue
-            raw_id = record.get("id", record.get("doc_id"))
-            doc_id = str(raw_id) if raw_id not in (None, "") else f"{file.stem}-{lineno:07d}"
-            raw_sha256 = _sha256_of_encoded(record["text"], raw)
-            yield {
-                "origin": origin,
-                "doc_id": doc_id,
-                "text": text,
-                "raw_sha256": raw_sha256,
-                "text_sha256": raw_sha256 if text == record["text"] else None,  # (hashed once)
-                "source_file": shown,
-                **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
-            }
+        numbered = enumerate(handle, start=1)
+        size = READ_GROUP if file.is_file() else 1  # (a pipe: each line as soon as it comes)
+        while group := list(islice(numbered, size)):
+            yield from _jsonl_records(group, file, shown)
+
+
+READ_GROUP = 32  # lines of a JSONL file decoded, then normalised, as a group: each step's code stays in cache
+
+
+def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> list[dict | Problem]:
+    """The records (or problems) of numbered JSONL lines, one step at a time across them."""
+    parsed: list = []
+    for lineno, line in group:
+        if not line or line.isspace():  # (blank; without copying the line)
+            continue
+        origin = f"{shown}:{lineno}"
+        try:
+            record = _parsed_line(line, lineno == 1)
+        except UnicodeDecodeError as err:
+            bad = line[err.start : err.start + 1].hex()
+            parsed.append(Problem(origin, f"not valid UTF-8 (byte 0x{bad} at offset {err.start})"))
+            continue
+        except json.JSONDecodeError as err:
+            parsed.append(Problem(origin, f"not valid JSON ({err.msg})"))
+            continue
+        if not isinstance(record, dict):
+            parsed.append(Problem(origin, f"not a JSON object (got {type(record).__name__})"))
+        elif not isinstance(record.get("text"), str):
+            parsed.append(Problem(origin, 'record has no "text" string'))
+        else:
+            parsed.append((origin, lineno, record))
+    return [item if isinstance(item, Problem) else _jsonl_record(*item, file, shown) for item in parsed]
+
+
+def _jsonl_record(origin: str, lineno: int, record: dict, file: Path, shown: str) -> dict | Problem:
+    try:
+        raw = record["text"].encode("utf-8")
+        text = check_text(normalise_text(record["text"]))
+    except UnicodeEncodeError as err:
+        bad = f"\\u{ord(record['text'][err.start]):04x}"
+        return Problem(origin, f"text contains a lone surrogate ({bad} at character {err.start})")
+    except InputError as err:
+        return Problem(origin, str(err))
+    raw_id = record.get("id", record.get("doc_id"))
+    doc_id = str(raw_id) if raw_id not in (None, "") else f"{file.stem}-{lineno:07d}"
+    raw_sha256 = _sha256_of_encoded(record["text"], raw)
+    return {
+        "origin": origin,
+        "doc_id": doc_id,
+        "text": text,
+        "raw_sha256": raw_sha256,
+        "text_sha256": raw_sha256 if text == record["text"] else None,  # (hashed once)
+        "source_file": shown,
+        **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
+    }
 
 
 _BOM = "\ufeff".encode()

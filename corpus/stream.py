@@ -243,7 +243,7 @@ def prelabel_lines(
     records = _drain(kept) if kept is not None else read_records(path, _display_root(path))
     task = _PrelabelBatch(serialise, corpus)
     if workers <= 1:  # a group at a time: the flags computed while reading them are kept for labelling
-        batch_size = STAGE_TEXTS
+        batch_size = STAGE_TEXTS if readable_twice(path) else 1  # (a pipe: each document as it comes)
     for lines in _ordered_map(task, _batches(records, batch_size), workers):
         yield from lines
 

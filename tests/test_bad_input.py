@@ -523,3 +523,23 @@ def test_prelabel_jsonl_lone_surrogate_is_a_one_line_problem(runner, tmp_path):
     (line,) = stderr_lines(result)
     assert line.startswith("warning: x.jsonl:2: ")
     assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == ["good"]
+
+
+def test_jsonl_read_in_groups_gives_the_records_and_problems_of_reading_line_by_line(tmp_path, monkeypatch):
+    """Lines are decoded, then normalised, a group at a time (``ingest.READ_GROUP``): bad and
+    blank lines on either side of a group's edge are reported where they are, as line by line."""
+    from corpus import ingest
+
+    good = [jsonl_line(id=f"g{k}", text=f"{BN_TEXT}\n{k}") for k in range(70)]
+    bad = [line for line, _ in BAD_JSONL_LINES]
+    lines = list(good)
+    for at, line in zip((0, 31, 32, 33, 63, 64, 65), [*bad[:5], b"", b"  "]):
+        lines.insert(at, line)
+    source = tmp_path / "x.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    assert len(lines) > 2 * ingest.READ_GROUP > 2
+    grouped = [str(r) for r in ingest.read_records(source, tmp_path)]
+    monkeypatch.setattr(ingest, "READ_GROUP", 1)
+    assert grouped == [str(r) for r in ingest.read_records(source, tmp_path)]
+    problems = [r for r in grouped if not r.startswith("{")]
+    assert len(problems) >= 3 and len(grouped) == len(lines) - 2  # (the blank lines: nothing)
