@@ -139,7 +139,7 @@ def test_bench_smoke_run_writes_the_table(tmp_path: Path):
     ):
         assert row in report
     assert "byte-identical to 1 worker: prelabel True, build Parquet True" in report
-    paired = r"Back to back \(3 rounds.*`corpus prelabel` \*\*[0-9.]+×\*\* \(rounds [0-9.]+, "
+    paired = r"Back to back \(5 rounds.*`corpus prelabel` \*\*[0-9.]+×\*\* \(rounds [0-9.]+, "
     assert re.search(paired, report)
     assert "identical to langdetect on the 20 checked: True" in report
     assert "| 200 |" in report and "| 400 |" in report and "`load_dataset`" in report
