@@ -276,7 +276,7 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
     labelled), ensure_ascii=False)`` in UTF-8, newline included, built directly.
 
     Same string escapes (``json.encoder.encode_basestring``; the text's applied to its UTF-8
-    bytes, ``json_escaped_utf8``), ``repr`` for ints and finite floats, same separators and key
+    bytes, ``json_string_utf8``), ``repr`` for ints and finite floats, same separators and key
     order; anything else goes through ``json.dumps`` itself.
     """
     enc = encode_basestring
@@ -285,10 +285,10 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
     spans = _spans_json(labelled)
     if spans is None:  # (json.dumps: NaN/Infinity, subclasses)
         return (json.dumps(prelabel_record(doc, labelled), ensure_ascii=False) + "\n").encode("utf-8")
-    head = f'{{"id": {enc(doc.doc_id)}, "text": "'.encode()
-    tail = f'", "lang": {enc(doc.lang)}, "spans": ['.encode()
+    head = f'{{"id": {enc(doc.doc_id)}, "text": '.encode()
+    tail = f', "lang": {enc(doc.lang)}, "spans": ['.encode()
     end = f'], "model_version": {enc(labelled.model_version)}}}\n'.encode()
-    return b"".join((head, json_escaped_utf8(doc.text), tail, spans, end))
+    return b"".join((head, json_string_utf8(doc.text), tail, spans, end))
 
 
 def _spans_json(labelled: SpanColumns) -> bytes | None:
@@ -328,12 +328,12 @@ def _member_rows():
     return code_rows(members)
 
 
-def json_escaped_utf8(text: str) -> bytes:
-    """``json.dumps(text, ensure_ascii=False).encode("utf-8")`` without its quotes, by orjson:
-    the same escapes, encoded and escaped in one pass. A lone surrogate raises
-    ``UnicodeEncodeError``, as that ``encode`` does."""
+def json_string_utf8(text: str) -> bytes:
+    """``json.dumps(text, ensure_ascii=False).encode("utf-8")``, by orjson: the same escapes,
+    encoded and escaped in one pass. A lone surrogate raises ``UnicodeEncodeError``, as that
+    ``encode`` does."""
     try:
-        return orjson.dumps(text)[1:-1]
+        return orjson.dumps(text)
     except orjson.JSONEncodeError:
         text.encode("utf-8")  # (raises the error naming the character)
         raise

@@ -91,7 +91,7 @@ def decode_text(raw: bytes) -> str:
 
 
 def check_text(text: str) -> str:
-    if not text.strip():
+    if not text or text.isspace():  # (not text.strip(): no copy of the text)
         raise InputError("no text (only whitespace)")
     controls = control_count(text)  # Cc characters other than _TEXT_CONTROLS
     if controls > max(2, len(text) // 100):

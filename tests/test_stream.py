@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app, json_escaped_utf8, prelabel_json, prelabel_record
+from corpus.cli import app, json_string_utf8, prelabel_json, prelabel_record
 from corpus.document import Document, Span
 from corpus.ingest import Problem, _parsed_line
 from corpus.pipeline import iter_prelabelled
@@ -110,11 +110,11 @@ def test_prelabel_json_is_json_dumps_of_the_record():
             assert prelabel_json(doc) == expected.encode("utf-8")
 
 
-def test_json_escaped_utf8_is_json_dumps_for_every_character():
+def test_json_string_utf8_is_json_dumps_for_every_character():
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
-    assert json_escaped_utf8(every) == json.dumps(every, ensure_ascii=False).encode("utf-8")[1:-1]
+    assert json_string_utf8(every) == json.dumps(every, ensure_ascii=False).encode("utf-8")
     with pytest.raises(UnicodeEncodeError):  # as json.dumps(...).encode("utf-8")
-        json_escaped_utf8("ঢাকা \ud83d")
+        json_string_utf8("ঢাকা \ud83d")
 
 
 JSONL_CASES = [
