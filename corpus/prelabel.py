@@ -46,7 +46,15 @@ from corpus.classifier import (
 )
 from corpus.document import Document, Span
 from corpus.labels import CATEGORY_NAMES, label_of
-from corpus.lexicon import CUE_PATTERNS, CUES, SECTION_WORDS, STOP_WORDS, finite_forms, literal_starts
+from corpus.lexicon import (
+    CUE_SOURCES,
+    CUES,
+    SECTION_WORDS,
+    STOP_WORDS,
+    cue_pattern,
+    finite_forms,
+    literal_starts,
+)
 from corpus.repetition import LineStats
 from corpus.segment import (
     INDIC_LETTER,
@@ -177,7 +185,7 @@ def _cue(text: str) -> str | None:
     if _DESK_CODE.match(text):
         return "attribution"
     for category in _CUE_ORDER:
-        if CUE_PATTERNS[category].match(text):
+        if cue_pattern(category).match(text):
             return category
     if _CODE.search(text):
         return "other"
@@ -567,7 +575,7 @@ def _phrase_regex(pattern: str) -> re.Pattern[str]:
 def _cue_all() -> re.Pattern[str]:
     """All cue phrases in one regex, a named group per category (only for texts that start
     with whitespace, or when a phrase has no literal start)."""
-    return re.compile("|".join(f"(?P<{c}>{CUE_PATTERNS[c].pattern})" for c in _CUE_ORDER))
+    return re.compile("|".join(f"(?P<{c}>{CUE_SOURCES[c]})" for c in _CUE_ORDER))
 
 
 def _cue_fast(text: str) -> str | None:
