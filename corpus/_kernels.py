@@ -955,6 +955,8 @@ def _keyed(h, length):
 
 NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
 _NFC_UNSAFE, _NFC_ROLES, _CONTROL = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES, _segment.F_CONTROL
+_UNBUILT_BIT = np.uint32(1 << 31)  # set in UNBUILT, in no flag word: the roles' bits end below it
+assert UNBUILT & _UNBUILT_BIT and (1 << (_NFC_ROLES + 6)) <= _UNBUILT_BIT
 
 
 @kernel("u4[::1]", "u4[::1]")
@@ -964,20 +966,18 @@ def take_flags(codes, table):
     (the last two meaningless when an entry is unbuilt)."""
     n = len(codes)
     flags = np.empty(n, dtype=np.uint32)
-    unbuilt = False
-    seen = np.uint32(0)  # every bit any flag word has
+    seen = np.uint32(0)  # every bit any flag word has (the top one: an entry is unbuilt)
     roles = np.uint32(0)  # every role pair of neighbours
     before = np.uint32(0)
     controls = 0
     for i in range(n):
         f = table[codes[i]]
         flags[i] = f
-        if f == UNBUILT:
-            unbuilt = True
         seen |= f
         roles |= (before >> _NFC_ROLES) & (f >> (_NFC_ROLES + 3)) & np.uint32(7)
         controls += (f & _CONTROL) != 0
         before = f
+    unbuilt = (seen & _UNBUILT_BIT) != 0
     if seen & _NFC_UNSAFE or roles & 3:
         verdict = NFC_CHANGES
     elif roles:

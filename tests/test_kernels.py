@@ -128,6 +128,11 @@ def test_flag_lookup_makes_the_ingest_verdicts_of_its_flags():
         assert controls == _kernels.count_flag(flags, segment.F_CONTROL)
         seen.add(verdict)
     assert seen == {_kernels.NFC_UNCHANGED, _kernels.NFC_CHANGES, _kernels.NFC_MARK_PAIRS}
+    codes = np.array([0x995, 0x20, 0x996], dtype=np.uint32)  # an entry not built yet is told
+    table = segment._char_table.flags
+    partly = table.copy()
+    partly[0x20] = segment._UNBUILT
+    assert [_kernels.take_flags(codes, t)[1] for t in (table, partly)] == [False, True]
 
 
 def test_kernel_rounding_is_pythons_round_or_leaves_it_to_python():
