@@ -765,18 +765,25 @@ def _prelabel_fast_stages(
         _piece_facts(text, lang, pieces[0], pieces[1]) if len(pieces[0]) else None
         for text, lang, pieces in zip(texts, langs, segmented)
     ]
-    return [
-        _labelled(*args, classifier) if args[3] is not None else SpanColumns([], [], [], [])
-        for args in zip(texts, segmented, line_repeats, facts)
-    ]
+    labelled = []
+    for text, pieces, repeats, known in zip(texts, segmented, line_repeats, facts):
+        if known is None:  # (no pieces: a text of whitespace only)
+            labelled.append(SpanColumns([], [], [], []))
+        else:
+            labelled.append(_labelled(text, pieces, repeats, known, classifier))
+    return labelled
 
 
 def _labelled(
-    text: str, pieces: tuple, line_repeats: Sequence[int] | None, facts: tuple, classifier: Classifier | None
+    text: str,
+    pieces: tuple,
+    line_repeats: Sequence[int] | None,
+    piece_facts: tuple,
+    classifier: Classifier | None,
 ) -> SpanColumns:
     """The spans of ``text`` from its pieces (``segment_arrays``) and their facts (``_piece_facts``)."""
     starts, ends, lines, glued = pieces
-    counts, separator, facts = facts
+    counts, separator, facts = piece_facts
     tables, np = _tables, _tables.np
     if classifier is not None:
         weights, bias, category_weights, zone_weights = classifier.weight_arrays
