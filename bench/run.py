@@ -497,7 +497,7 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
             if flags:
                 segment.char_flags(text)
             else:
-                segment._recent.clear()
+                segment.forget_char_facts()
             started = time.process_time()
             stage(i, text)
             total += time.process_time() - started

@@ -378,13 +378,15 @@ class _CharTable:
 
 _char_table: _CharTable | None = None
 FLAGS_KEPT = 64  # texts whose character facts are kept: a batch's, for every stage of it
+FLAGS_KEPT_CHARS = 1 << 22  # ... of at most this many characters in all (8 bytes each), the last one aside
 _recent: dict[int, tuple] = {}  # id(text) → (text, codes, flags, NFC verdict, control count), oldest first
+_recent_chars = 0
 
 
 def _char_facts(text: str) -> tuple:
-    """``_CharTable.lookup`` of ``text``, kept for the last ``FLAGS_KEPT`` texts (by identity:
-    an entry holds its text, so the id is not reused while it is kept)."""
-    global _char_table
+    """``_CharTable.lookup`` of ``text``, kept for the last ``FLAGS_KEPT`` texts, or fewer when
+    they are long (by identity: an entry holds its text, so the id is not reused while kept)."""
+    global _char_table, _recent_chars
     entry = _recent.get(id(text))
     if entry is not None and entry[0] is text:
         return entry
@@ -392,9 +394,17 @@ def _char_facts(text: str) -> tuple:
         _char_table = _CharTable()
     entry = (text, *_char_table.lookup(text))
     _recent[id(text)] = entry
-    if len(_recent) > FLAGS_KEPT:
-        del _recent[next(iter(_recent))]
+    _recent_chars += len(text)
+    while len(_recent) > 1 and (len(_recent) > FLAGS_KEPT or _recent_chars > FLAGS_KEPT_CHARS):
+        _recent_chars -= len(_recent.pop(next(iter(_recent)))[0])
     return entry
+
+
+def forget_char_facts() -> None:
+    """Let go of every kept text's character facts."""
+    global _recent_chars
+    _recent.clear()
+    _recent_chars = 0
 
 
 def char_flags(text: str):

@@ -239,9 +239,10 @@ def test_labelling_stage_by_stage_across_documents_gives_each_document_its_own_s
     assert sum(len(c.starts) for c in together) > 10 * len(docs)
 
 
-def test_character_flags_are_kept_for_the_last_texts_by_identity():
+def test_character_flags_are_kept_for_the_last_texts_by_identity(monkeypatch):
     from corpus import segment
 
+    segment.forget_char_facts()
     texts = [f"ক{i} খ\n" for i in range(segment.FLAGS_KEPT + 1)]
     first = [segment.char_flags(t)[1] for t in texts]
     assert segment.char_flags(texts[-1])[1] is first[-1]  # kept
@@ -250,3 +251,14 @@ def test_character_flags_are_kept_for_the_last_texts_by_identity():
     copy = "".join(list(texts[-1]))  # an equal text, another object: its own entry
     assert copy == texts[-1] and copy is not texts[-1]
     assert segment.char_flags(copy)[1] is not first[-1]
+    # long texts: fewer are kept, never more characters than FLAGS_KEPT_CHARS (the last aside)
+    monkeypatch.setattr(segment, "FLAGS_KEPT_CHARS", 100)
+    long = [f"{i} " + "ক" * 60 for i in range(5)]
+    for text in long:
+        segment.char_flags(text)
+        kept = [entry[0] for entry in segment._recent.values()]
+        assert kept[-1] is text and segment._recent_chars == sum(map(len, kept))
+        assert len(kept) == 1 or segment._recent_chars <= 100
+    assert len(segment._recent) == 1
+    segment.forget_char_facts()
+    assert not segment._recent and segment._recent_chars == 0
