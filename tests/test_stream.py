@@ -420,3 +420,33 @@ def test_a_killed_builds_staging_folder_is_swept_but_not_a_running_ones(corpus: 
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_prelabel_lines_on_a_pipe_gives_each_document_as_it_comes(tmp_path: Path):
+    """Files are read and labelled in groups; a pipe is not: the first document's line comes
+    out before the second document has been written."""
+    import os
+    import threading
+
+    fifo = tmp_path / "live.jsonl"
+    os.mkfifo(fifo)
+    records = [make_corpus.make_article(i, seed=11) for i in range(2)]
+    got_first = threading.Event()
+    streamed: list[bool] = []
+
+    def writer():
+        with fifo.open("w", encoding="utf-8") as pipe:
+            pipe.write(json.dumps(records[0], ensure_ascii=False) + "\n")
+            pipe.flush()
+            streamed.append(got_first.wait(timeout=20))  # (False: the reader waited for more)
+            pipe.write(json.dumps(records[1], ensure_ascii=False) + "\n")
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    lines = prelabel_lines(fifo, prelabel_json)
+    first = json.loads(next(lines))
+    got_first.set()
+    rest = [json.loads(line) for line in lines]
+    thread.join(timeout=5)
+    assert streamed == [True], "the first line did not come out before the second was written"
+    assert [first["id"], *(r["id"] for r in rest)] == [r["id"] for r in records]
