@@ -111,6 +111,9 @@ _DTYPES = {"u1": np.uint8, "u2": np.uint16, "u4": np.uint32, "u8": np.uint64, "i
 _DTYPES |= {"i8": np.int64, "f8": np.float64, "b1": np.bool_}
 
 
+_NOTHING_PASSED = object()  # (no argument is this: before the first call, nothing skips the check)
+
+
 def _checked(compiled: Callable, name: str, types: tuple[str, ...]) -> Callable:
     """``compiled`` behind a check of each array argument's dtype, dimensions and layout.
 
@@ -123,13 +126,15 @@ def _checked(compiled: Callable, name: str, types: tuple[str, ...]) -> Callable:
         if "[" in spec:
             base, dims = spec.split("[")
             arrays.append((k, np.dtype(_DTYPES[base]), dims.count(",") + 1, dims.endswith("::1]")))
-    passed: list = [None] * len(types)
+    passed: list = [_NOTHING_PASSED] * len(types)
 
     def call(*args):
         for k, dtype, ndim, contiguous in arrays:
             a = args[k]
             if a is passed[k]:
                 continue
+            if not isinstance(a, np.ndarray):
+                raise TypeError(f"_kernels.{name}: argument {k} is a {type(a).__name__}, not {types[k]}")
             same = a.dtype is dtype or a.dtype == dtype
             if not same or a.ndim != ndim or (contiguous and not a.flags.c_contiguous):
                 raise TypeError(f"_kernels.{name}: argument {k} is {a.dtype}[{a.ndim}], not {types[k]}")
@@ -956,7 +961,8 @@ def _keyed(h, length):
 NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
 _NFC_UNSAFE, _NFC_ROLES, _CONTROL = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES, _segment.F_CONTROL
 _UNBUILT_BIT = np.uint32(1 << 31)  # set in UNBUILT, in no flag word: the roles' bits end below it
-assert UNBUILT & _UNBUILT_BIT and (1 << (_NFC_ROLES + 6)) <= _UNBUILT_BIT
+_FLAG_BITS = [v for k, v in vars(_segment).items() if k.startswith("F_") and k != "F_NFC_ROLES"]
+assert UNBUILT & _UNBUILT_BIT and max(_FLAG_BITS) < _UNBUILT_BIT and (1 << (_NFC_ROLES + 6)) <= _UNBUILT_BIT
 
 
 @kernel("u4[::1]", "u4[::1]")

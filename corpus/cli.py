@@ -295,10 +295,11 @@ def _spans_json(labelled: SpanColumns) -> bytes | None:
     """``prelabel_json``'s spans (inside the brackets): compiled from the fast path's arrays
     (``corpus._kernels.spans_json``), else formatted here; None for what only ``json.dumps``
     writes right."""
-    if labelled.arrays is not None:
+    arrays = labelled.arrays.of(labelled) if labelled.arrays is not None else None
+    if arrays is not None:
         from corpus import _kernels
 
-        spans = _kernels.spans_json(*labelled.arrays, _member_rows())
+        spans = _kernels.spans_json(*arrays, _member_rows())
         if len(spans) or not len(labelled.starts):
             return spans.tobytes()
     starts, ends, categories, scores = labelled[:4]

@@ -218,6 +218,9 @@ def _read_txt(file: Path, shown: str) -> Iterator[dict | Problem]:
     }
 
 
+READ_GROUP = 32  # lines of a JSONL file decoded, then normalised, as a group: each step's code stays in cache
+
+
 def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
     try:
         handle = file.open("rb", buffering=IO_BUFFER)
@@ -229,9 +232,6 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
         size = READ_GROUP if file.is_file() else 1  # (a pipe: each line as soon as it comes)
         while group := list(islice(numbered, size)):
             yield from _jsonl_records(group, file, shown)
-
-
-READ_GROUP = 32  # lines of a JSONL file decoded, then normalised, as a group: each step's code stays in cache
 
 
 def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> list[dict | Problem]:

@@ -249,13 +249,19 @@ class _Tables:
         return cls()
 
     @cached_property
-    def patterns(self) -> tuple:
+    def patterns(self) -> tuple | None:
         """langdetect's URL and e-mail patterns and its Vietnamese letters with a mark (langdetect
-        is imported when a text first needs them)."""
-        from langdetect.detector import Detector
-        from langdetect.utils.ngram import NGram
+        is imported when a text first needs them); None, and langdetect decides from then on,
+        when its layout is not the expected one."""
+        global FAST_PATH
+        try:
+            from langdetect.detector import Detector
+            from langdetect.utils.ngram import NGram
 
-        return Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
+            return Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
+        except (ImportError, AttributeError):
+            FAST_PATH = False
+            return None
 
     def extend_stream(self, size: int) -> list[int]:
         # getrandbits(32 * n) draws the same n words as n calls of getrandbits(32), lowest first
@@ -374,14 +380,19 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
         return None
     np = tables.np
     t = text
-    if "http" in t:
-        t = tables.patterns[0].sub(" ", t)
-    if "@" in t:
-        t = tables.patterns[1].sub(" ", t)
-    if len(t) > _MAX_TEXT:
-        if tables.patterns[2].search(t):
+    if "http" in t or "@" in t or len(t) > _MAX_TEXT:
+        patterns = tables.patterns
+        if patterns is None:
             return None
-        t = t[:_MAX_TEXT]
+        url, mail, vietnamese = patterns
+        if "http" in t:
+            t = url.sub(" ", t)
+        if "@" in t:
+            t = mail.sub(" ", t)
+        if len(t) > _MAX_TEXT:
+            if vietnamese.search(t):
+                return None
+            t = t[:_MAX_TEXT]
     # (shorter texts: what normalize_vi would merge contains a combining mark, class "other")
     if t is text:
         codes = char_flags(text)[0]  # usually already computed by ingest's checks

@@ -368,17 +368,32 @@ def document_pieces(text: str) -> list:
     return [_Bounds(*b) for b in segment_bounds(text)] if FAST else segment(text)
 
 
+class KernelArrays:
+    """The arrays the fast path made a ``SpanColumns``' lists of (starts, ends, category
+    indices, scores × 10**4), for writers that format them in compiled code; good only for
+    columns that still hold those very lists (``of``)."""
+
+    __slots__ = ("arrays", "lists")
+
+    def __init__(self, arrays: tuple, lists: tuple) -> None:
+        self.arrays, self.lists = arrays, lists
+
+    def of(self, columns: SpanColumns) -> tuple | None:
+        """The arrays, if ``columns`` holds the lists they were made with; else None."""
+        return self.arrays if all(a is b for a, b in zip(self.lists, columns[:4])) else None
+
+
 class SpanColumns(NamedTuple):
     """A document's labelled spans as columns (what the fast path computes, and what the
     CLI writes): ``Span``'s fields but ``label_source``, scores rounded to 4 places, and
-    the model that labelled them."""
+    the model that labelled them. Columns compare by those five fields."""
 
     starts: list[int]
     ends: list[int]
     categories: list[str]
     scores: list[float]
     model_version: str = ""
-    arrays: tuple | None = None  # the fast path's (starts, ends, category indices, scores × 10**4)
+    arrays: KernelArrays | None = None
 
     @classmethod
     def of(cls, spans: Sequence[Span], model_version: str = "") -> SpanColumns:
@@ -387,6 +402,15 @@ class SpanColumns(NamedTuple):
 
     def spans(self) -> list[Span]:
         return list(map(Span, self.starts, self.ends, self.categories, self.scores))
+
+    def __eq__(self, other: object) -> bool:
+        return self[:5] == other[:5] if isinstance(other, SpanColumns) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # (lists inside: never hashable)
 
 
 def prelabel_with(
@@ -439,7 +463,7 @@ def document_columns(
     return documents_columns([doc], corpus, [lines])[0]
 
 
-STAGE_TEXTS = 32  # texts labelled stage by stage together (their flags kept: segment.FLAGS_KEPT)
+STAGE_TEXTS = 32  # texts labelled stage by stage together (their flags kept: segment.FLAGS_KEPT, unless long)
 assert STAGE_TEXTS <= _segment.FLAGS_KEPT
 
 
@@ -803,7 +827,6 @@ def _labelled(
     rounded = scores.tolist()  # (rounded by the kernel where it is certain)
     if uncertain:
         rounded = [score if k >= 0 else round(score, 4) for score, k in zip(rounded, places.tolist())]
-    kernel_arrays = (starts, ends, categories, places) if not uncertain else None
-    return SpanColumns(
-        starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded, arrays=kernel_arrays
-    )
+    lists = (starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded)
+    arrays = KernelArrays((starts, ends, categories, places), lists) if not uncertain else None
+    return SpanColumns(*lists, arrays=arrays)

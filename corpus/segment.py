@@ -21,6 +21,7 @@ up with the same category, so an unneeded split costs nothing.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -381,6 +382,7 @@ FLAGS_KEPT = 64  # texts whose character facts are kept: a batch's, for every st
 FLAGS_KEPT_CHARS = 1 << 22  # ... of at most this many characters in all (8 bytes each), the last one aside
 _recent: dict[int, tuple] = {}  # id(text) → (text, codes, flags, NFC verdict, control count), oldest first
 _recent_chars = 0
+_recent_lock = threading.Lock()
 
 
 def _char_facts(text: str) -> tuple:
@@ -393,18 +395,20 @@ def _char_facts(text: str) -> tuple:
     if _char_table is None:
         _char_table = _CharTable()
     entry = (text, *_char_table.lookup(text))
-    _recent[id(text)] = entry
-    _recent_chars += len(text)
-    while len(_recent) > 1 and (len(_recent) > FLAGS_KEPT or _recent_chars > FLAGS_KEPT_CHARS):
-        _recent_chars -= len(_recent.pop(next(iter(_recent)))[0])
+    with _recent_lock:  # (threads: the Label Studio ML backend serves requests on several)
+        _recent[id(text)] = entry
+        _recent_chars += len(text)
+        while len(_recent) > 1 and (len(_recent) > FLAGS_KEPT or _recent_chars > FLAGS_KEPT_CHARS):
+            _recent_chars -= len(_recent.pop(next(iter(_recent)))[0])
     return entry
 
 
 def forget_char_facts() -> None:
     """Let go of every kept text's character facts."""
     global _recent_chars
-    _recent.clear()
-    _recent_chars = 0
+    with _recent_lock:
+        _recent.clear()
+        _recent_chars = 0
 
 
 def char_flags(text: str):

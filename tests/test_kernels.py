@@ -50,6 +50,17 @@ def test_a_precompiled_kernel_refuses_arguments_of_other_types_instead_of_crashi
             with pytest.raises(TypeError, match="_kernels.logistic: argument 0"):
                 _kernels.logistic(wrong, True)
         assert _kernels.logistic(z, True).tolist() == [0.5, 0.5, 0.5]
+    for wrong in (None, [0.0, 1.0]):  # not arrays, also before any array passed (in a fresh process)
+        with pytest.raises(TypeError, match="_kernels.logistic: argument 0 is a"):
+            _kernels.logistic(wrong, True)
+    code = (
+        "import corpus._kernels as k\n"
+        "try:\n    k.take_flags(None, None)\n"
+        "except TypeError as err:\n    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr  # (a crash: -11)
+    assert done.stdout == "_kernels.take_flags: argument 0 is a NoneType, not u4[::1]\n"
 
 
 def test_returned_arrays_are_plain_writable_arrays_boxed_without_a_lookup_each():
@@ -157,7 +168,7 @@ def test_kernel_rounding_is_pythons_round_or_leaves_it_to_python():
 def test_compiled_spans_json_is_the_spans_formatted_in_python():
     from corpus.cli import _spans_json
     from corpus.labels import CATEGORY_NAMES
-    from corpus.prelabel import SpanColumns
+    from corpus.prelabel import KernelArrays, SpanColumns
 
     rng = np.random.default_rng(1)
     n = 400
@@ -175,12 +186,17 @@ def test_compiled_spans_json_is_the_spans_formatted_in_python():
     assert formatted.startswith(b'{"start": 0, "end": ') and b'"score": 0.0}, {"start": 7' in formatted
     compiled = _kernels.spans_json(starts, ends, categories, places, _member_rows())
     assert compiled.tobytes() == formatted
-    assert _spans_json(python._replace(arrays=(starts, ends, categories, places))) == formatted
+    with_arrays = python._replace(arrays=KernelArrays((starts, ends, categories, places), python[:4]))
+    assert with_arrays == python and _spans_json(with_arrays) == formatted
+    # arrays only for the lists they were made with: other scores are written as they are
+    rescored = with_arrays._replace(scores=[0.5] * n)
+    assert with_arrays.arrays.of(rescored) is None and _spans_json(rescored).count(b'"score": 0.5}') == n
     places[5] = -1  # not certain: the kernel writes nothing, Python writes the scores
     assert len(_kernels.spans_json(starts, ends, categories, places, _member_rows())) == 0
-    assert _spans_json(python._replace(arrays=(starts, ends, categories, places))) == formatted
-    empty = (np.zeros(0, dtype=np.int64),) * 4
-    assert _spans_json(SpanColumns([], [], [], [], arrays=empty)) == b""
+    assert _spans_json(with_arrays) == formatted
+    empty = SpanColumns([], [], [], [])
+    nothing = KernelArrays((np.zeros(0, dtype=np.int64),) * 4, empty[:4])
+    assert _spans_json(empty._replace(arrays=nothing)) == b""
 
 
 def _member_rows():
