@@ -182,8 +182,9 @@ class _Tables:
         self.first_other = min(set(range(len(order))) - set(self.positions), default=None)
         script = _re.compile("^[ \u0900-\u09ff]+$")
         probs: dict[str, list[float]] = {}
+        directory = _profiles_directory()
         for index, lang in enumerate(_SCRIPT_PROFILES):
-            with open(_os.path.join(_profiles_directory(), lang), encoding="utf-8") as handle:
+            with open(_os.path.join(directory, lang), encoding="utf-8") as handle:
                 profile = json.load(handle)
             self.ok = self.ok and profile["name"] == lang
             for gram, freq in profile["freq"].items():

@@ -478,15 +478,13 @@ def documents_columns(
         for doc, keys in zip(docs, known)
     ]
     if not FAST:
-        return [
-            SpanColumns.of(_prelabel_reference(doc.text, doc.lang, CLASSIFIER, r), MODEL_VERSION)
-            for doc, r in zip(docs, repeats)
-        ]
-    columns: list[SpanColumns] = []
-    for at in range(0, len(docs), STAGE_TEXTS):
-        group = docs[at : at + STAGE_TEXTS]
-        texts, langs = [doc.text for doc in group], [doc.lang for doc in group]
-        columns += _prelabel_fast_stages(texts, langs, CLASSIFIER, repeats[at : at + STAGE_TEXTS])
+        columns = [prelabel_columns(doc.text, doc.lang, CLASSIFIER, r) for doc, r in zip(docs, repeats)]
+    else:
+        columns = []
+        for at in range(0, len(docs), STAGE_TEXTS):
+            group = docs[at : at + STAGE_TEXTS]
+            texts, langs = [doc.text for doc in group], [doc.lang for doc in group]
+            columns += _prelabel_fast_stages(texts, langs, CLASSIFIER, repeats[at : at + STAGE_TEXTS])
     return [c._replace(model_version=MODEL_VERSION) for c in columns]
 
 
