@@ -70,7 +70,8 @@ def _sha256_of_encoded(text: str, encoded: bytes) -> str:
 def normalise_text(text: str) -> str:
     """NFC, LF line endings, no BOM: the form every offset indexes."""
     text = text.removeprefix("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # (one scan, not the two replaces', for the usual text without any)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if nfc_unchanged(text):  # fast, sufficient check; NFC itself is slow on Bengali
         return text
     return unicodedata.normalize("NFC", text)

@@ -12,7 +12,7 @@ import re as _re
 from functools import cached_property, lru_cache
 
 from corpus.labels import LANGUAGES
-from corpus.segment import char_flags
+from corpus.segment import char_flags, code_points
 
 SEED = 0
 
@@ -379,7 +379,6 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     tables = _tables or _get_tables()
     if tables is None or not FAST_PATH:
         return None
-    np = tables.np
     t = text
     if "http" in t or "@" in t or len(t) > _MAX_TEXT:
         patterns = tables.patterns
@@ -398,7 +397,7 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     if t is text:
         codes = char_flags(text)[0]  # usually already computed by ingest's checks
     else:
-        codes = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = code_points(t)
     ok, ids = _kernels.script_ngrams(
         codes, tables.classes, tables.alphabet, tables.t1, tables.t2, tables.row3, tables.t3, tables.size
     )
