@@ -110,14 +110,17 @@ def test_precompiled_and_jit_kernels_give_the_same_prelabels(tmp_path: Path):
     ["", "ক", "আজ ঢাকায় বৃষ্টি।\n", "नमस्ते 😀 दुनिया", "\U0010ffff", "a\ud83db", "\ud83d\ude00", "\x00\uffff"],
 )
 def test_char_flags_code_points_are_the_texts(text):
-    """Code points come from UTF-16 when the text has no astral character (two code units,
-    so the count differs, for each one it has), else from UTF-32: either way, one per
-    character, lone surrogates included."""
+    """One code point per character (an astral one too, lone surrogates included), from an
+    array of UCS-4 or, where the platform has none, from UTF-32; never writable (the kept
+    character facts share them)."""
     from corpus import segment
 
     codes, flags = segment.char_flags(text)
     assert codes.dtype == np.uint32 and codes.tolist() == [ord(ch) for ch in text]
     assert len(flags) == len(text)
+    assert segment.code_points(text).tolist() == codes.tolist() and not codes.flags.writeable
+    with pytest.raises(ValueError):
+        codes[:1] = 0
 
 
 def test_flag_lookup_makes_the_ingest_verdicts_of_its_flags():
