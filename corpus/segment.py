@@ -374,7 +374,7 @@ class _CharTable:
         return codes, flags, verdict, controls
 
 
-_UCS4 = "w" if "w" in typecodes else "u"  # Py_UCS4 (3.13+); before, wchar_t: 4 bytes but on Windows
+_UCS4 = "w" if "w" in typecodes else "u"  # Py_UCS4 (3.13+), else wchar_t: 4 bytes except on Windows
 _UCS4_ARRAY = array(_UCS4).itemsize == 4
 
 
