@@ -11,8 +11,8 @@ They are written for numba and run one of two ways:
 * **ahead of time** (the default): ``pip install`` compiles the ``@kernel`` functions, with
   the argument types they declare, into the extension module ``corpus._kernels_aot``
   (``python -m corpus._kernels`` rebuilds it). Importing it takes milliseconds and does not
-  load numba or LLVM: start-up and memory are those of numpy. Arguments are checked against
-  the declared types (a compiled kernel has no other guard).
+  load numba or LLVM: start-up and memory are those of numpy. Array arguments are checked
+  against the declared types in C before numba unboxes them (``_kernels_arguments.c``).
 * **just in time**, when the extension is missing or was built from another version of this
   file (its source digest differs), or ``CHHANNI_KERNELS=jit``: numba compiles each kernel
   on first use and caches the machine code on disk (next to this file, or numba's user
@@ -35,7 +35,10 @@ from corpus import segment as _segment
 from corpus.classifier import DENSE_FEATURES, ZONES
 from corpus.labels import CATEGORY_NAMES
 
-SOURCE_DIGEST = int(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:15], 16)
+ARGUMENT_CHECK = Path(__file__).with_name("_kernels_arguments.c")  # linked into the extension
+SOURCE_DIGEST = int(
+    hashlib.sha256(Path(__file__).read_bytes() + ARGUMENT_CHECK.read_bytes()).hexdigest()[:15], 16
+)
 KERNELS: dict[str, tuple[Callable, tuple[str, ...]]] = {}  # name → (Python function, argument types)
 
 
@@ -95,14 +98,14 @@ def njit(**options):
 def kernel(*types: str):
     """A kernel Python calls, with its argument types in numba's notation (``u4[::1]`` a
     contiguous uint32 array, ``i8[:, ::1]`` a C-ordered 2-D int64 array, ``i8[:]`` any
-    strides, ``i8``/``f8``/``b1`` scalars): the precompiled function behind a type check, or
-    numba's."""
+    strides, ``i8``/``f8``/``b1`` scalars): the precompiled function (which checks its array
+    arguments against these types, ``_kernels_arguments.c``), or numba's."""
 
     def wrap(func):
         KERNELS[func.__name__] = (func, types)
         if _AOT is None:
             return njit(cache=True, nogil=True)(func)
-        return _checked(getattr(_AOT, func.__name__), func.__name__, types)
+        return getattr(_AOT, func.__name__)
 
     return wrap
 
@@ -111,38 +114,18 @@ _DTYPES = {"u1": np.uint8, "u2": np.uint16, "u4": np.uint32, "u8": np.uint64, "i
 _DTYPES |= {"i8": np.int64, "f8": np.float64, "b1": np.bool_}
 
 
-_NOTHING_PASSED = object()  # (no argument is this: before the first call, nothing skips the check)
-
-
-def _checked(compiled: Callable, name: str, types: tuple[str, ...]) -> Callable:
-    """``compiled`` behind a check of each array argument's dtype, dimensions and layout.
-
-    The array that passed last at each position passes again without a look (most arguments
-    are tables made once and passed on every call; the check costs ~0.2 µs an argument, ~6 %
-    of ``corpus prelabel``): an array's dtype, shape and strides are never reassigned in place
-    here."""
-    arrays = []
-    for k, spec in enumerate(types):
-        if "[" in spec:
-            base, dims = spec.split("[")
-            arrays.append((k, np.dtype(_DTYPES[base]), dims.count(",") + 1, dims.endswith("::1]")))
-    passed: list = [_NOTHING_PASSED] * len(types)
-
-    def call(*args):
-        for k, dtype, ndim, contiguous in arrays:
-            a = args[k]
-            if a is passed[k]:
-                continue
-            if not isinstance(a, np.ndarray):
-                raise TypeError(f"_kernels.{name}: argument {k} is a {type(a).__name__}, not {types[k]}")
-            same = a.dtype is dtype or a.dtype == dtype
-            if not same or a.ndim != ndim or (contiguous and not a.flags.c_contiguous):
-                raise TypeError(f"_kernels.{name}: argument {k} is {a.dtype}[{a.ndim}], not {types[k]}")
-            passed[k] = a
-        return compiled(*args)
-
-    call.__name__ = call.__qualname__ = name
-    return call
+def _array_check(spec: str) -> tuple[int, int, int, int] | None:
+    """What ``chhanni_check_array`` is told of an argument declared ``spec``: the dtype's type
+    number and its twin (the other number of an equal dtype, e.g. ``long long`` for int64 on
+    Linux), dimensions, whether C-contiguous; None for a scalar."""
+    if "[" not in spec:
+        return None
+    base, dims = spec.split("[")
+    dtype = np.dtype(_DTYPES[base])
+    numeric = (np.dtype(code) for code in np.typecodes["All"] if code not in "SUVOMm")
+    equal = [other.num for other in numeric if other == dtype]
+    twin = next((num for num in equal if num != dtype.num), dtype.num)
+    return dtype.num, twin, dims.count(",") + 1, int(dims.endswith("::1]"))
 
 
 def build_compiled_module(target: Path) -> Path:
@@ -160,12 +143,13 @@ def build_compiled_module(target: Path) -> Path:
     cc.output_file = target.name
     cc.target_cpu = ""  # the architecture's baseline: a built wheel runs on any CPU of it
     cc.verbose = False
+    cc._mixin_sources = [*cc._mixin_sources, str(ARGUMENT_CHECK)]  # (an absolute path: joined as is)
     for name, (func, types) in KERNELS.items():
         cc.export(name, f"({', '.join(types)},)")(func)
     digest = SOURCE_DIGEST
     cc.export("source_digest", "i8()")(lambda: digest)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), _array_type_looked_up_once():
+    with warnings.catch_warnings(), _array_type_looked_up_once(), _array_arguments_checked():
         warnings.simplefilter("ignore")
         cc.compile()
     return target
@@ -212,6 +196,80 @@ def _array_type_looked_up_once():
         yield
     finally:
         api.nrt_adapt_ndarray_to_python = boxing
+
+
+@contextmanager
+def _array_arguments_checked():
+    """While compiling ahead of time: each kernel's wrapper checks an array argument
+    (``chhanni_check_array``, ``_kernels_arguments.c``) before numba unboxes it, and raises
+    ``TypeError`` naming the kernel and the argument instead of reading it as the declared type.
+
+    numba builds one wrapper per kernel, unboxing the arguments in order
+    (``PythonAPI.to_native_value``); the wrapper's symbol names the kernel. Wrappers of the
+    helpers kernels call (never called from Python), and what numba's JIT compiles and caches
+    meanwhile (a kernel another calls), are left as numba makes them."""
+    import ctypes
+
+    from llvmlite import binding as llvm
+    from llvmlite import ir
+    from numba.core import cgutils, pythonapi, types
+
+    api = pythonapi.PythonAPI
+    to_native_value = api.to_native_value
+    unboxed: dict = {}  # wrapper (an LLVM function) → arguments it unboxed so far
+    i32 = ir.IntType(32)
+
+    def checked_to_native_value(self, typ, obj):
+        builder = self.builder
+        index = unboxed[builder.function] = unboxed.get(builder.function, -1) + 1
+        name = _wrapped_function(builder.function.name)
+        if not self.context.aot_mode or name not in KERNELS or not isinstance(typ, types.Array):
+            return to_native_value(self, typ, obj)
+        declared = KERNELS[name][1][index]
+        check = _array_check(declared)
+        assert check is not None, (name, index, declared)
+        arguments = (self.pyobj, i32, i32, i32, i32, self.cstring, i32, self.cstring)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i32, arguments), "chhanni_check_array"
+        )
+        texts = [self.context.insert_const_string(builder.module, text) for text in (name, declared)]
+        passed = builder.call(function, [obj, *map(i32, check), texts[0], i32(index), texts[1]])
+        value = cgutils.alloca_once_value(builder, ir.Constant(self.context.get_value_type(typ), None))
+        failed = cgutils.alloca_once_value(builder, cgutils.true_bit)
+        with builder.if_then(builder.icmp_unsigned("!=", passed, i32(0)), likely=True):
+            native = to_native_value(self, typ, obj)
+            assert native.cleanup is None  # (numba's arrays have none to run)
+            builder.store(native.value, value)
+            builder.store(native.is_error, failed)
+        return pythonapi.NativeValue(builder.load(value), is_error=builder.load(failed))
+
+    # numba links each compiled module in this process too: the symbol must resolve here,
+    # though nothing calls it before the extension is built and loaded
+    never_called = ctypes.CFUNCTYPE(ctypes.c_int)(lambda: 0)
+    llvm.add_symbol("chhanni_check_array", ctypes.cast(never_called, ctypes.c_void_p).value)
+    api.to_native_value = checked_to_native_value
+    try:
+        yield
+    finally:
+        api.to_native_value = to_native_value
+
+
+def _wrapped_function(symbol: str) -> str | None:
+    """The function a numba CPython wrapper's symbol wraps, e.g. ``take_flags`` for
+    ``_ZN7cpython6corpus8_kernels10take_flagsB2v1B38...`` (Itanium mangling: each name
+    preceded by its length), or None for any other symbol."""
+    prefix = "_ZN7cpython"
+    if not symbol.startswith(prefix):
+        return None
+    names, at = [], len(prefix)
+    while at < len(symbol) and symbol[at].isdigit():
+        digits = at
+        while symbol[at].isdigit():
+            at += 1
+        size = int(symbol[digits:at])
+        names.append(symbol[at : at + size])
+        at += size
+    return names[-1] if names else None
 
 
 # flag bits of corpus.segment.char_flags

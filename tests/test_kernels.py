@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,18 +42,28 @@ def test_pip_install_built_the_kernels_ahead_of_time():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout == "False\n"
 
 
-@pytest.mark.skipif(_kernels.MODE != "aot", reason="the type guard wraps the precompiled kernels")
+@pytest.mark.skipif(_kernels.MODE != "aot", reason="the argument check is compiled into the extension")
 def test_a_precompiled_kernel_refuses_arguments_of_other_types_instead_of_crashing():
     z = np.zeros(3)
     assert _kernels.logistic(z, True).tolist() == [0.5, 0.5, 0.5]
-    for wrong in (np.zeros(3, dtype=np.float32), np.zeros((3, 1)), np.zeros(6)[::2]):
-        for _ in range(2):  # (refused every time: only an array that passed is let through unlooked)
-            with pytest.raises(TypeError, match="_kernels.logistic: argument 0"):
+    refused = {
+        "float32[1]": np.zeros(3, dtype=np.float32),
+        "float64[2]": np.zeros((3, 1)),  # (unchecked, numba would write a second dimension's shape)
+        "float64[1]": np.zeros(6)[::2],  # not contiguous
+        ">f8[1]": np.zeros(3, dtype=">f8"),  # same size and kind, other byte order
+        "int64[1]": np.zeros(3, dtype=np.int64),  # same size: numba's own check lets it through
+    }
+    for shown, wrong in refused.items():
+        for _ in range(2):  # (refused every time, also after an array of the right type passed)
+            message = f"_kernels.logistic: argument 0 is {shown}, not f8[::1]"
+            with pytest.raises(TypeError, match=re.escape(message)):
                 _kernels.logistic(wrong, True)
-        assert _kernels.logistic(z, True).tolist() == [0.5, 0.5, 0.5]
-    for wrong in (None, [0.0, 1.0]):  # not arrays, also before any array passed (in a fresh process)
-        with pytest.raises(TypeError, match="_kernels.logistic: argument 0 is a"):
+            assert _kernels.logistic(z, True).tolist() == [0.5, 0.5, 0.5]
+    for wrong, name in ((None, "NoneType"), ([0.0, 1.0], "list")):
+        with pytest.raises(TypeError, match=f"_kernels.logistic: argument 0 is a {name}, not f8"):
             _kernels.logistic(wrong, True)
+    values = np.array([5, 3, 5], dtype=np.uint64)  # an equal dtype under its other type number passes
+    assert _kernels.hash_set(values.astype(np.ulonglong)).tolist() == _kernels.hash_set(values).tolist()
     code = (
         "import corpus._kernels as k\n"
         "try:\n    k.take_flags(None, None)\n"
@@ -61,6 +72,23 @@ def test_a_precompiled_kernel_refuses_arguments_of_other_types_instead_of_crashi
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr  # (a crash: -11)
     assert done.stdout == "_kernels.take_flags: argument 0 is a NoneType, not u4[::1]\n"
+
+
+@pytest.mark.skipif(_kernels.MODE != "aot", reason="the argument check is compiled into the extension")
+def test_every_array_argument_of_every_precompiled_kernel_is_checked():
+    scalars = {"i8": 0, "f8": 0.0, "b1": False}
+    for name, (_, types) in _kernels.KERNELS.items():
+        for k, spec in enumerate(types):
+            if "[" not in spec:
+                continue
+            before = []  # valid (empty) arguments before position k: the check reaches k
+            for earlier in types[:k]:
+                base, dims = (earlier.split("[") + [""])[:2]
+                empty = np.zeros((0,) * (dims.count(",") + 1), _kernels._DTYPES[base])
+                before.append(empty if dims else scalars[base])
+            message = f"_kernels.{name}: argument {k} is a NoneType, not {spec}"
+            with pytest.raises(TypeError, match=re.escape(message)):
+                getattr(_kernels, name)(*before, None, *[None] * (len(types) - k - 1))
 
 
 def test_returned_arrays_are_plain_writable_arrays_boxed_without_a_lookup_each():
