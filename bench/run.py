@@ -278,8 +278,10 @@ def throughput(
     langdetect_sample: int,
     large_n: int = 0,
     repeat: int = 1,
+    rounds: int = 9,
 ) -> dict:
-    """The throughput rows; each timing is the median of ``repeat`` runs (the 20k run: one)."""
+    """The throughput rows; each timing is the median of ``repeat`` runs (the 20k run: one);
+    the targets' ratios from ``rounds`` back-to-back rounds."""
     from corpus import langid, prelabel, segment
     from corpus.ingest import read_records
 
@@ -422,7 +424,7 @@ def throughput(
     def peer_rate() -> float:
         return rate(len(bracket), cpu_time(lambda job: justext.justext(job[0], job[1]), bracket))
 
-    for _ in range(max(5, repeat)):
+    for _ in range(rounds):
         prelabel_run = [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "paired.jsonl")]
         before = peer_rate()
         ours_cpu = run_child(prelabel_run)["cpu"]
@@ -764,6 +766,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per throughput timing (the median is kept)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=9, help="back-to-back rounds for the targets (the median is kept)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=60, RSS at 200 and 400")
     parser.add_argument(
         "--memory-only",
@@ -776,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
         args.n, args.peer_sample, args.langdetect_sample, args.rss_sizes = 60, 60, 20, "200,400"
         args.large_n = 120
         args.shard_size = 100
-        args.repeat = 1
+        args.repeat, args.rounds = 1, 5
     args.peer_sample = min(args.peer_sample, args.n)
     args.langdetect_sample = min(args.langdetect_sample, args.n)
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -791,6 +796,7 @@ def main(argv: list[str] | None = None) -> int:
             args.langdetect_sample,
             args.large_n,
             args.repeat,
+            args.rounds,
         )
     sizes = [int(s) for s in args.rss_sizes.split(",") if s.strip() and int(s) > 0]  # 0: no curve
     print(f"peak RSS of stream-build at N={sizes} ...", flush=True)

@@ -1,7 +1,7 @@
 """``corpus``: the command line, a thin layer over the library."""
 
-from __future__ import annotations
-
+# (No ``from __future__ import annotations`` here or in cli_annotate: typer reads every
+# command's parameters at each start, and a string annotation costs it an ``eval``: ~8 ms.)
 import json
 import math
 import os
@@ -248,7 +248,7 @@ def note_single_pass(input: Path, corpus_stats: bool) -> None:
     )
 
 
-def prelabel_record(doc: Document, labelled: SpanColumns | None = None) -> dict:
+def prelabel_record(doc: Document, labelled: "SpanColumns | None" = None) -> dict:
     """What ``corpus prelabel`` writes for ``doc``: its spans, or ``labelled`` (the spans of a
     document not labelled yet, ``corpus.stream``'s)."""
     if labelled is None:
@@ -265,13 +265,13 @@ def prelabel_record(doc: Document, labelled: SpanColumns | None = None) -> dict:
     }
 
 
-def _columns_of(doc: Document) -> SpanColumns:
+def _columns_of(doc: Document) -> "SpanColumns":
     from corpus.prelabel import SpanColumns
 
     return SpanColumns.of(doc.spans, doc.model_version)
 
 
-def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
+def prelabel_json(doc: Document, labelled: "SpanColumns | None" = None) -> bytes:
     """The line ``corpus prelabel`` writes for ``doc``: ``json.dumps(prelabel_record(doc,
     labelled), ensure_ascii=False)`` in UTF-8, newline included, built directly.
 
@@ -291,13 +291,13 @@ def prelabel_json(doc: Document, labelled: SpanColumns | None = None) -> bytes:
     return b"".join((head, json_string_utf8(doc.text), tail, spans, end))
 
 
-def _spans_json(labelled: SpanColumns) -> bytes | None:
+def _spans_json(labelled: "SpanColumns") -> bytes | None:
     """``prelabel_json``'s spans (inside the brackets): compiled from the fast path's arrays
     (``corpus._kernels.spans_json``), else formatted here; None for what only ``json.dumps``
     writes right."""
     arrays = labelled.arrays.of(labelled) if labelled.arrays is not None else None
     if arrays is not None:
-        from corpus import _kernels
+        import corpus._kernels as _kernels  # (`from corpus import` runs importlib code: per line)
 
         spans = _kernels.spans_json(*arrays, _member_rows())
         if len(spans) or not len(labelled.starts):

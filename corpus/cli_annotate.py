@@ -4,8 +4,6 @@ Every failure ends the command with one ``error: …`` line naming the file or t
 and a non-zero exit code; credentials are never printed.
 """
 
-from __future__ import annotations
-
 import signal
 import threading
 from pathlib import Path

@@ -157,7 +157,7 @@ class _Tables:
     saves them (``write_table_cache``) and ``cached`` loads them, keyed by this file, the
     profiles and the Python version; anything else builds them anew."""
 
-    CACHED = ("ok", "n_langs", "langlist", "positions", "first_other", "grams", "size", "alphabet")
+    CACHED = ("ok", "n_langs", "langlist", "positions", "first_other", "size", "alphabet")
     CACHED += ("t1", "t2", "row3", "t3", "dense_array", "position_array", "_rng", "stream_array")
 
     def __init__(self, state: dict | None = None) -> None:
@@ -191,8 +191,7 @@ class _Tables:
                 if len(gram) <= 3 and "\u0900" <= max(gram) <= "\u09ff" and script.match(gram):
                     vector = probs.setdefault(gram, [0.0] * len(_SCRIPT_PROFILES))
                     vector[index] = 1.0 * freq / profile["n_words"][len(gram) - 1]
-        grams = list(probs)
-        self.grams = grams  # by id
+        grams = self.grams = list(probs)  # by id (not saved: only tests read them)
         # (language index, probability) pairs of each n-gram, zeros left out
         dense = [tuple(probs[g]) for g in grams]  # probability in each script language
         # alphabet: 0 = space, 1.. = characters that occur in those n-grams, last = anything else

@@ -314,12 +314,25 @@ def literal_starts(phrase: str) -> list[str]:
     return list(_parsed_starts(phrase))
 
 
-@cache
-def _parsed_starts(phrase: str) -> tuple[str, ...]:
+def _sre_parse():
     try:
         from re import _parser as sre_parse  # Python >= 3.11
     except ImportError:  # pragma: no cover - Python 3.10
         import sre_parse  # type: ignore[no-redef]
+    return sre_parse
+
+
+@cache
+def _parsed(phrase: str) -> tuple[int, tuple]:
+    """The regex ``phrase`` parsed: its flags and its items (``literal_starts`` and
+    ``finite_forms`` read the same phrases: parsed once)."""
+    parsed = _sre_parse().parse(phrase)
+    return parsed.state.flags, tuple(parsed)
+
+
+@cache
+def _parsed_starts(phrase: str) -> tuple[str, ...]:
+    sre_parse = _sre_parse()
 
     def starts(items) -> list[str]:
         prefix = ""
@@ -334,8 +347,8 @@ def _parsed_starts(phrase: str) -> tuple[str, ...]:
             break
         return [prefix]
 
-    parsed = sre_parse.parse(phrase)
-    return ("",) if parsed.state.flags & re.IGNORECASE else tuple(starts(parsed))
+    flags, items = _parsed(phrase)
+    return ("",) if flags & re.IGNORECASE else tuple(starts(items))
 
 
 def finite_forms(phrase: str, most: int = 64) -> tuple[list[str], bool] | None:
@@ -348,10 +361,7 @@ def finite_forms(phrase: str, most: int = 64) -> tuple[list[str], bool] | None:
     decide such a cue phrase without the regex."""
     if not _REGEX_SYNTAX.intersection(phrase):  # plain text (most phrases): no need to parse
         return [phrase], False
-    try:
-        from re import _parser as sre_parse  # Python >= 3.11
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
+    sre_parse = _sre_parse()
 
     def forms(items) -> list[str] | None:
         out = [""]
@@ -375,8 +385,8 @@ def finite_forms(phrase: str, most: int = 64) -> tuple[list[str], bool] | None:
             out = [a + b for a in out for b in options]
         return out
 
-    parsed = sre_parse.parse(phrase)
-    if parsed.state.flags & (re.IGNORECASE | re.MULTILINE):
+    flags, parsed = _parsed(phrase)
+    if flags & (re.IGNORECASE | re.MULTILINE):
         return None
     items = list(parsed)
     end = bool(items) and items[-1] == (sre_parse.AT, sre_parse.AT_END)

@@ -685,12 +685,13 @@ class _Tables:
 
     def log_chars_upto(self, longest: int):
         if len(self.log_chars) <= longest:
-            self.log_chars = self.np.array([math.log1p(n) / 6 for n in range(max(1024, 2 * longest))])
+            size = max(_LOG_CHARS, 2 * longest)
+            self.log_chars = self.np.array([math.log1p(n) / 6 for n in range(size)])
         return self.log_chars
 
 
 _tables: _Tables | None = None
-_LOG_CHARS_TEXT = 1 << 16  # texts shorter than this size the log1p table by their own length
+_LOG_CHARS = 1 << 13  # log1p entries made at first (~1 ms): texts shorter need no look at their pieces
 
 
 def _piece_facts(text: str, lang: str, starts, ends) -> tuple:
@@ -809,9 +810,9 @@ def _labelled(
     tables, np = _tables, _tables.np
     if classifier is not None:
         weights, bias, category_weights, zone_weights = classifier.weight_arrays
-        # (a piece is no longer than the text: the table's size, not a reduction, bounds it)
-        longest = len(text) if len(text) < _LOG_CHARS_TEXT else int((ends - starts).max())
-        log_chars = tables.log_chars_upto(longest)
+        log_chars = tables.log_chars
+        if len(log_chars) <= len(text):  # (else no piece is too long for it: no reduction needed)
+            log_chars = tables.log_chars_upto(int((ends - starts).max()))
         repeats = np.asarray(line_repeats, dtype=np.int64) if line_repeats else tables.no_repeats
         threshold = classifier.threshold
     else:
