@@ -11,6 +11,7 @@ import os as _os
 import re as _re
 from functools import cached_property, lru_cache
 
+from corpus import prebuilt
 from corpus.labels import LANGUAGES
 from corpus.segment import char_flags, code_points
 
@@ -237,15 +238,12 @@ class _Tables:
     @classmethod
     def cached(cls, path: str = TABLE_CACHE) -> _Tables:
         """The tables saved at ``path`` when they were built from the same inputs, else new ones."""
-        import pickle
-
-        try:
-            with open(path, "rb") as handle:
-                saved = pickle.load(handle)
-            if saved["key"] == _cache_key():
-                return cls(saved["state"])
-        except Exception:  # noqa: BLE001 — a cache: unreadable or stale, it is rebuilt
-            pass
+        state = prebuilt.load(path, _cache_key())
+        if state is not None:
+            try:
+                return cls(state)
+            except Exception:  # noqa: BLE001 — saved by another layout of this class: rebuilt
+                pass
         return cls()
 
     @cached_property
@@ -292,24 +290,15 @@ class _Tables:
 def _cache_key() -> tuple:
     """What the saved tables depend on: this file, langdetect's profiles and their order, and
     the Python (``random``, ``sum``)."""
-    import hashlib
     import sys
 
-    with open(__file__, "rb") as source:
-        digest = hashlib.sha256(source.read()).hexdigest()
-    return digest, _profiles(), sys.version
+    return prebuilt.source_digest(__file__), _profiles(), sys.version
 
 
 def write_table_cache(path: str = TABLE_CACHE) -> None:
-    """Save freshly built tables for ``_Tables.cached`` (atomically: a temp file, then a rename)."""
-    import pickle
-
+    """Save freshly built tables for ``_Tables.cached`` (``pip install`` does)."""
     tables = _Tables()
-    state = {name: getattr(tables, name) for name in _Tables.CACHED}
-    tmp = f"{path}.tmp{_os.getpid()}"
-    with open(tmp, "wb") as handle:
-        pickle.dump({"key": _cache_key(), "state": state}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    _os.replace(tmp, path)
+    prebuilt.save(path, _cache_key(), {name: getattr(tables, name) for name in _Tables.CACHED})
 
 
 def _builtin_sum_is_compensated() -> bool | None:

@@ -20,6 +20,7 @@ up with the same category, so an unneeded split costs nothing.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -27,7 +28,7 @@ from array import array, typecodes
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus import lexicon
+from corpus import lexicon, prebuilt
 from corpus.document import trim
 
 INDIC_LETTER = "\u0980-\u09ff\u0900-\u097f"
@@ -312,14 +313,29 @@ _NFC_BLOCKS += ((0x1F000, 0x1FAFF),)
 _NFC_SECOND = "\u093c\u09be\u09d7"
 
 
+PREBUILT_BLOCKS = (0x00, 0x09, 0x20)  # Latin-1, Devanagari and Bengali, punctuation (pip install)
+FLAG_BLOCKS = os.path.join(os.path.dirname(__file__), "_char_flags.pickle")  # (corpus.prebuilt)
+
+
 class _CharTable:
-    def __init__(self) -> None:
+    """Every code point's flags (``_flags_of``), built a block of 256 at a time when a text
+    first has one of its characters; ``PREBUILT_BLOCKS`` come from ``pip install``."""
+
+    def __init__(self, path: str | None = FLAG_BLOCKS) -> None:
         import numpy as np
 
         self.np = np
         self.flags = np.full(0x110000, _UNBUILT, dtype=np.uint32)
         self.token_start = re.compile(TOKEN_START)
         self.word = re.compile(r"\w")
+        saved = prebuilt.load(path, _flag_blocks_key()) if path is not None else None
+        if isinstance(saved, dict):
+            for block, flags in saved.items():
+                self.flags[block << 8 : (block + 1) << 8] = flags
+
+    def block(self, block: int) -> list[int]:
+        """The flags of the code points ``block << 8`` to ``(block << 8) + 255``."""
+        return [self._flags_of(chr(cp)) for cp in range(block << 8, (block + 1) << 8)]
 
     def _flags_of(self, ch: str) -> int:
         cp = ord(ch)
@@ -367,8 +383,7 @@ class _CharTable:
         flags, unbuilt, verdict, controls = _kernels.take_flags(codes, self.flags)
         if unbuilt:  # first time a block is seen: build it
             for block in np.unique(codes[flags == _UNBUILT] >> 8).tolist():
-                base = block << 8
-                self.flags[base : base + 256] = [self._flags_of(chr(cp)) for cp in range(base, base + 256)]
+                self.flags[block << 8 : (block + 1) << 8] = self.block(block)
             flags = self.flags[codes]
             verdict, controls = _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL)
         return codes, flags, verdict, controls
@@ -390,6 +405,23 @@ def code_points(text: str):
         codes.flags.writeable = False
         return codes
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _flag_blocks_key() -> tuple:
+    """What the flags depend on: this file and the lexicon (the characters it names), the
+    Python's string methods and regexes, its Unicode database."""
+    import sys
+
+    return prebuilt.source_digest(__file__, lexicon.__file__), sys.version, unicodedata.unidata_version
+
+
+def write_flag_blocks(path: str = FLAG_BLOCKS) -> None:
+    """Save the flags of ``PREBUILT_BLOCKS`` for ``_CharTable`` (``pip install`` does)."""
+    import numpy as np
+
+    table = _CharTable(path=None)
+    blocks = {block: np.array(table.block(block), dtype=np.uint32) for block in PREBUILT_BLOCKS}
+    prebuilt.save(path, _flag_blocks_key(), blocks)
 
 
 _char_table: _CharTable | None = None

@@ -373,6 +373,38 @@ def test_the_replayed_walk_ranks_languages_as_langdetect_sorts_them(monkeypatch)
                 langid._replay(tables, None)
 
 
+def test_saved_character_flags_are_the_built_ones_and_stale_ones_are_rebuilt(tmp_path: Path):
+    """``pip install`` saves the flags of the common Unicode blocks; a start loads them only
+    when they were built from this very code and Unicode database, else builds them on use."""
+    import pickle
+
+    import numpy as np
+
+    from corpus import prebuilt
+
+    installed = pickle.loads(Path(segment.FLAG_BLOCKS).read_bytes())
+    assert installed["key"] == segment._flag_blocks_key()  # (written by pip install, current)
+    assert sorted(installed["state"]) == sorted(segment.PREBUILT_BLOCKS)
+    path = tmp_path / "flags.pickle"
+    segment.write_flag_blocks(str(path))
+    fresh = segment._CharTable(path=None)
+    assert (fresh.flags == segment._UNBUILT).all()  # (nothing built before a text needs it)
+    loaded = segment._CharTable(str(path))
+    for block in segment.PREBUILT_BLOCKS:
+        rows = slice(block << 8, (block + 1) << 8)
+        assert np.array_equal(loaded.flags[rows], np.array(fresh.block(block), dtype=np.uint32))
+    assert (loaded.flags != segment._UNBUILT).sum() == 256 * len(segment.PREBUILT_BLOCKS)
+    text = "ঢাকা “খবর” — नई दिल्ली: café ☀ 😀"
+    assert loaded.lookup(text)[1].tolist() == fresh.lookup(text)[1].tolist()
+    wrong = {block: np.zeros(256, dtype=np.uint32) for block in segment.PREBUILT_BLOCKS}  # (stale)
+    prebuilt.save(path, ("another segment.py", *segment._flag_blocks_key()[1:]), wrong)
+    assert (segment._CharTable(str(path)).flags == segment._UNBUILT).all()
+    prebuilt.save(path, segment._flag_blocks_key(), wrong)
+    assert segment._CharTable(str(path)).flags[0x41] == 0  # (the key decides)
+    path.write_bytes(b"not a pickle")
+    assert (segment._CharTable(str(path)).flags == segment._UNBUILT).all()
+
+
 def test_compiled_ngrams_are_the_ones_langdetect_extracts(synthetic: list[str]):
     """``script_ngrams`` lists exactly langdetect's n-grams, in its order (``Detector``'s own
     extraction), on the texts it certifies; every 1-, 2- and 3-gram of the tables is reached."""
