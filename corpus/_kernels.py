@@ -201,8 +201,14 @@ def _array_type_looked_up_once():
 @contextmanager
 def _array_arguments_checked():
     """While compiling ahead of time: each kernel's wrapper checks an array argument
-    (``chhanni_check_array``, ``_kernels_arguments.c``) before numba unboxes it, and raises
-    ``TypeError`` naming the kernel and the argument instead of reading it as the declared type.
+    (``chhanni_check_array``, ``_kernels_arguments.c``) and raises ``TypeError`` naming the
+    kernel and the argument instead of reading it as the declared type; an array that passes
+    is borrowed for the call, as numba does without its runtime (``numba_adapt_ndarray``), not
+    wrapped in a reference-counted record (a ``malloc``, an incref and a ``free`` per array,
+    ~60 arrays a document). The caller holds the arguments until the kernel returns, and an
+    array the kernel returns that points into a borrowed one is copied
+    (``chhanni_owned_array``): no kernel returns one, and none could hand out memory it does
+    not hold.
 
     numba builds one wrapper per kernel, unboxing the arguments in order
     (``PythonAPI.to_native_value``); the wrapper's symbol names the kernel. Wrappers of the
@@ -215,7 +221,7 @@ def _array_arguments_checked():
     from numba.core import cgutils, pythonapi, types
 
     api = pythonapi.PythonAPI
-    to_native_value = api.to_native_value
+    to_native_value, boxing = api.to_native_value, api.nrt_adapt_ndarray_to_python
     unboxed: dict = {}  # wrapper (an LLVM function) → arguments it unboxed so far
     i32 = ir.IntType(32)
 
@@ -234,24 +240,35 @@ def _array_arguments_checked():
         )
         texts = [self.context.insert_const_string(builder.module, text) for text in (name, declared)]
         passed = builder.call(function, [obj, *map(i32, check), texts[0], i32(index), texts[1]])
-        value = cgutils.alloca_once_value(builder, ir.Constant(self.context.get_value_type(typ), None))
+        array = self.context.make_array(typ)(self.context, builder)
         failed = cgutils.alloca_once_value(builder, cgutils.true_bit)
         with builder.if_then(builder.icmp_unsigned("!=", passed, i32(0)), likely=True):
-            native = to_native_value(self, typ, obj)
-            assert native.cleanup is None  # (numba's arrays have none to run)
-            builder.store(native.value, value)
-            builder.store(native.is_error, failed)
-        return pythonapi.NativeValue(builder.load(value), is_error=builder.load(failed))
+            adapt = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(i32, (self.pyobj, self.voidptr)), "numba_adapt_ndarray"
+            )
+            error = builder.call(adapt, [obj, builder.bitcast(array._getpointer(), self.voidptr)])
+            builder.store(cgutils.is_not_null(builder, error), failed)
+        return pythonapi.NativeValue(array._getvalue(), is_error=builder.load(failed))
 
-    # numba links each compiled module in this process too: the symbol must resolve here,
-    # though nothing calls it before the extension is built and loaded
+    def owned_boxing(self, aryty, ary, dtypeptr):
+        boxed = boxing(self, aryty, ary, dtypeptr)
+        if not self.context.aot_mode:
+            return boxed
+        function = cgutils.get_or_insert_function(
+            self.builder.module, ir.FunctionType(self.pyobj, (self.pyobj,)), "chhanni_owned_array"
+        )
+        return self.builder.call(function, [boxed])
+
+    # numba links each compiled module in this process too: the symbols must resolve here,
+    # though nothing calls them before the extension is built and loaded
     never_called = ctypes.CFUNCTYPE(ctypes.c_int)(lambda: 0)
-    llvm.add_symbol("chhanni_check_array", ctypes.cast(never_called, ctypes.c_void_p).value)
-    api.to_native_value = checked_to_native_value
+    for symbol in ("chhanni_check_array", "chhanni_owned_array"):
+        llvm.add_symbol(symbol, ctypes.cast(never_called, ctypes.c_void_p).value)
+    api.to_native_value, api.nrt_adapt_ndarray_to_python = checked_to_native_value, owned_boxing
     try:
         yield
     finally:
-        api.to_native_value = to_native_value
+        api.to_native_value, api.nrt_adapt_ndarray_to_python = to_native_value, boxing
 
 
 def _wrapped_function(symbol: str) -> str | None:

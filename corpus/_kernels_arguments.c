@@ -1,6 +1,6 @@
 /*
- * The argument check of corpus._kernels_aot: linked into the extension and called by numba's
- * wrapper of each kernel before it unboxes an array argument (corpus/_kernels.py,
+ * The argument check of corpus._kernels_aot, and the ownership check of what a kernel returns:
+ * linked into the extension and called by numba's wrapper of each kernel (corpus/_kernels.py,
  * _array_arguments_checked).
  *
  * numba's ahead-of-time wrapper checks only an array's item size: an array of another dtype
@@ -62,4 +62,29 @@ chhanni_check_array(PyObject *obj, int typenum, int twin, int ndim, int contiguo
     PyErr_Format(PyExc_TypeError, "_kernels.%s: argument %d is %S[%d], not %s", kernel, index,
                  (PyObject *)PyArray_DESCR(ary), PyArray_NDIM(ary), declared);
     return 0;
+}
+
+/* ``obj``, an array a kernel returns, or a copy of it (and ``obj`` let go) when it points into
+   memory it does not hold: arguments are borrowed for the call, not referenced, so a view of
+   one would dangle once the caller let go of the argument. Arrays the kernels make hold their
+   memory (their base is numba's record of it); no kernel returns a view of an argument. NULL
+   (an error set) passes through. */
+__attribute__((visibility("hidden"))) PyObject *
+chhanni_owned_array(PyObject *obj)
+{
+    int array = obj == NULL ? 0 : is_ndarray(obj);
+    if (array < 0) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    if (!array) {
+        return obj;
+    }
+    PyArrayObject *ary = (PyArrayObject *)obj;
+    if (PyArray_BASE(ary) != NULL || PyArray_CHKFLAGS(ary, NPY_ARRAY_OWNDATA)) {
+        return obj;
+    }
+    PyObject *copy = PyObject_CallMethod(obj, "copy", NULL);
+    Py_DECREF(obj);
+    return copy;
 }

@@ -400,10 +400,8 @@ def code_points(text: str):
     widening copy (1.6 vs 3.8 µs for a 3,600-character Bengali text)."""
     import numpy as np
 
-    if _UCS4_ARRAY:
-        codes = np.frombuffer(array(_UCS4, text), dtype=np.uint32)
-        codes.flags.writeable = False
-        return codes
+    if _UCS4_ARRAY:  # (through a read-only view: the array is made read-only, no flag to set after)
+        return np.frombuffer(memoryview(array(_UCS4, text)).toreadonly(), dtype=np.uint32)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 

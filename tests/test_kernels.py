@@ -108,6 +108,39 @@ def test_returned_arrays_are_plain_writable_arrays_boxed_without_a_lookup_each()
     assert [type(a) for a in lines[:5]] == [np.ndarray] * 5 and lines[0].tolist() == [[0, 0, 1], [2, 2, 3]]
 
 
+def test_arrays_a_kernel_returns_hold_their_memory(tmp_path: Path, monkeypatch):
+    """The precompiled kernels borrow their array arguments for the call; what they return
+    must never point into one (it would dangle once the caller let the argument go)."""
+    import gc
+
+    from corpus import cli, stream
+
+    returned: list[tuple[str, list, list]] = []
+
+    def watched(name, kernel):
+        def call(*args):
+            out = kernel(*args)
+            results = out if isinstance(out, tuple) else (out,)
+            arrays = [a for a in args if isinstance(a, np.ndarray)]
+            returned.append((name, [r for r in results if isinstance(r, np.ndarray)], arrays))
+            return out
+
+        return call
+
+    for name in _kernels.KERNELS:
+        monkeypatch.setattr(_kernels, name, watched(name, getattr(_kernels, name)))
+    make_corpus.write_shards(30, tmp_path, seed=5, shard_size=30)
+    lines = list(stream.prelabel_lines(tmp_path, cli.prelabel_json))
+    assert len(lines) == 30 and len({name for name, _, _ in returned}) >= 10
+    for name, results, arguments in returned:
+        for result in results:
+            assert result.base is not None or result.flags.owndata, name
+            assert not any(np.shares_memory(result, a) for a in arguments), name
+    del returned[:-200]
+    gc.collect()  # (the arguments gone, the results are still whole)
+    assert all(result.sum() is not None for _, results, _ in returned for result in results)
+
+
 def test_every_kernel_declares_its_argument_types():
     import inspect
 
