@@ -191,7 +191,8 @@ def corpus_line_stats(path: Path) -> LineStats | None:
     return corpus_pass(path)[0]
 
 
-KEEP_CHARS = 20_000_000  # of text: what prelabel and stream-build keep from the first pass (~40-80 MB)
+KEEP_CHARS = 20_000_000  # of text prelabel and stream-build keep from the first pass: ~40-80 MB,
+# and the UTF-8 CPython keeps with each text (ingest._sha256_utf8: ~2.6 bytes a Bengali character)
 
 
 def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list | None]:

@@ -543,3 +543,24 @@ def test_jsonl_read_in_groups_gives_the_records_and_problems_of_reading_line_by_
     assert grouped == [str(r) for r in ingest.read_records(source, tmp_path)]
     problems = [r for r in grouped if not r.startswith("{")]
     assert len(problems) >= 3 and len(grouped) == len(lines) - 2  # (the blank lines: nothing)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "ascii only", "ঢাকায় আজ বৃষ্টি\nनई दिल्ली", "emoji 😀 and 👩‍💻, café", "\x00\x7f\u2028"]
+)
+def test_the_raw_hash_is_of_the_texts_utf8_and_leaves_it_with_the_string(text: str):
+    """JSONL texts are hashed from the UTF-8 CPython keeps with the string, so the output's
+    writer does not encode them again: the same digest as hashing ``text.encode()``."""
+    import hashlib
+    import sys
+
+    from corpus.ingest import _sha256_utf8
+
+    fresh = "".join(["x", text])[1:]  # (a string of its own: no UTF-8 kept with it yet)
+    before = sys.getsizeof(fresh)
+    assert _sha256_utf8(fresh) == hashlib.sha256(text.encode("utf-8")).hexdigest() == sha256_hex(text)
+    if not text.isascii():  # (an ASCII string is its own UTF-8)
+        assert sys.getsizeof(fresh) > before
+    with pytest.raises(UnicodeEncodeError) as raised:
+        _sha256_utf8(text + "\ud83d")
+    assert raised.value.start == len(text)
