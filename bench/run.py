@@ -175,15 +175,24 @@ def median_cpu_time(func, items, repeat: int) -> float:
     return statistics.median([cpu_time(func, items) for _ in range(repeat)])
 
 
+MEMORY_KEYS = ("peak_rss", "peak_rss_by_pid", "root_pid", "tree_pss", "samples")
+
+
 def median_child(cmd: list[str], repeat: int, key: str = "cpu", before=None) -> dict:
-    """The ``run_child`` of ``repeat`` runs whose ``key`` (CPU or wall seconds) is the median;
-    ``before()`` runs ahead of each."""
+    """The ``run_child`` of ``repeat`` runs whose ``key`` (CPU or wall seconds) is the median,
+    timed without the memory sampler (reading a running process's ``smaps_rollup`` for its
+    PSS costs it ~3 % of its CPU, which no peer pays), with the memory of one more run,
+    sampled; ``before()`` runs ahead of each."""
     runs = []
     for _ in range(repeat):
         if before is not None:
             before()
-        runs.append(run_child(cmd))
-    return sorted(runs, key=lambda r: r[key])[(len(runs) - 1) // 2]
+        runs.append(run_child(cmd, sample_tree=False))
+    timed = sorted(runs, key=lambda r: r[key])[(len(runs) - 1) // 2]
+    if before is not None:
+        before()
+    sampled = run_child(cmd)
+    return {**timed, **{name: sampled[name] for name in MEMORY_KEYS}}
 
 
 # --- peers -----------------------------------------------------------------------------------
@@ -323,14 +332,15 @@ def throughput(
     one = work / "one-document.jsonl"
     one.write_bytes(single.read_bytes().split(b"\n", 1)[0] + b"\n")
     command = [*corpus_exe(), "prelabel", str(one), "-o", str(out_dir / "one.jsonl")]
-    startup = [run_child(command) for _ in range(3)]
+    startup = [run_child(command, sample_tree=False) for _ in range(3)]
     results["startup_cpu"] = sorted(r["cpu"] for r in startup)[1]  # the median of three
     from corpus import _kernels
 
     results["kernels"] = _kernels.MODE
     if large_n:
         large = single_file(work, large_n, shard_size)
-        r = run_child([*corpus_exe(), "prelabel", str(large), "-o", str(out_dir / "prelabel-large.jsonl")])
+        large_run = [*corpus_exe(), "prelabel", str(large), "-o", str(out_dir / "prelabel-large.jsonl")]
+        r = median_child(large_run, 1)
         row(
             f"`corpus prelabel` on {large_n:,} documents (whole process, 1 worker)",
             large_n,
@@ -427,11 +437,12 @@ def throughput(
     for _ in range(rounds):
         prelabel_run = [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "paired.jsonl")]
         before = peer_rate()
-        ours_cpu = run_child(prelabel_run)["cpu"]
+        ours_cpu = run_child(prelabel_run, sample_tree=False)["cpu"]
         middle = peer_rate()
         shutil.rmtree(release, ignore_errors=True)
         build_cpu = run_child(
-            [*corpus_exe(), "stream-build", str(folder), "-o", str(release.parent), "--version", "0.9.0"]
+            [*corpus_exe(), "stream-build", str(folder), "-o", str(release.parent), "--version", "0.9.0"],
+            sample_tree=False,
         )["cpu"]
         after = peer_rate()
         paired["prelabel"].append(rate(n, ours_cpu) / ((before + middle) / 2))
