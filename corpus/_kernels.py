@@ -421,22 +421,28 @@ def _same_word(codes, a, size, word, fold_ascii=False):
 C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
 
 
-@kernel("u4[::1]", "u2[::1]", "i8[::1]", "i2[::1]", "i2[::1]", "i2[::1]", "i2[::1]", "i8")
-def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
+@kernel("u4[::1]", "u2[::1]", "i8[::1]", "i2[::1]", "i4[::1]", "i2[::1]", "i8")
+def script_ngrams(codes, classes, alphabet, t1, pairs, t3, size):
     """The n-gram ids langdetect extracts from a Bengali/Devanagari text, in its order.
 
     Returns ``(ok, ids)``; ``ok`` is False when langdetect must decide (a character of class
     "other", Latin letters that would count, no n-gram at all). Same steps as the numpy
     version this replaces: drop ASCII letters, map to the profile alphabet (0 = space),
-    collapse runs of spaces, then per position the 1-, 2- and 3-gram ids that exist (a trigram
-    id is ``t3[row3[first, second] * size + third]``).
+    collapse runs of spaces, then per position the 1-, 2- and 3-gram ids that exist, in one
+    pass. A pair of characters ``(first, second)`` has one entry of ``pairs``: its bigram id in
+    the high 16 bits, in the low 16 the row of ``t3`` of the trigrams it starts (a trigram id is
+    ``t3[row * size + third]``), read for the next position while the pair is at hand.
     """
     n = len(codes)
     n_az = n_low = 0
     empty = np.empty(0, dtype=np.int64)
-    seq = np.empty(n + 1, dtype=np.int64)
-    seq[0] = 0
-    m = 1
+    ids = np.empty(3 * n, dtype=np.int64)
+    k = 0
+    m = 1  # characters kept, a leading space included
+    prev = 0  # the last character kept (0 = space; the text starts after one)
+    row = -1  # the trigram row of the last two kept (-1: none, or a space in the middle)
+    # each id is written, and kept (k advances) only if it exists: no branch to mispredict
+    # (table indices as unsigned: they are never negative, and numba wraps signed ones)
     for i in range(n):
         c = classes[codes[i]]
         if c == C_OTHER:
@@ -446,35 +452,26 @@ def script_ngrams(codes, classes, alphabet, t1, t2, row3, t3, size):
             continue
         if c == C_SPACE_LOW or c == C_INERT_LOW:
             n_low += 1
-        a = alphabet[c]
-        if a == 0 and seq[m - 1] == 0:
+        cur = alphabet[c]
+        if cur == 0 and prev == 0:
             continue  # runs of spaces count once
-        seq[m] = a
         m += 1
-    non_latin = n - (n_low + n_az)
-    if n_az * 2 >= non_latin or m < 2:
-        return False, empty
-    ids = np.empty(3 * (m - 1), dtype=np.int64)
-    k = 0
-    # each id is written, and kept (k advances) only if it exists: no branch to mispredict
-    # (table indices as unsigned: they are never negative, and numba wraps signed ones)
-    for j in range(m - 1):
-        prev = seq[j]
-        cur = seq[j + 1]
-        g = t1[np.uint64(cur)]
+        g = np.int64(t1[np.uint64(cur)])
         ids[k] = g
         k += g >= 0
-        g = t2[np.uint64(prev * size + cur)]
+        pair = pairs[np.uint64(prev * size + cur)]
+        g = np.int64(pair >> 16)
         ids[k] = g
         k += g >= 0
-        # a trigram has a first character and no space in the middle (t3 has a row at least)
-        row = row3[np.uint64(seq[j - 1] * size + prev)] if j >= 1 and prev != 0 else -1
-        g = t3[np.uint64(max(row, 0) * size + cur)]
+        g = np.int64(t3[np.uint64(max(row, 0) * size + cur)])
         if row < 0:
             g = -1
         ids[k] = g
         k += g >= 0
-    if k == 0:
+        row = np.int64(np.int16(pair & 0xFFFF)) if cur != 0 else -1
+        prev = cur
+    non_latin = n - (n_low + n_az)
+    if n_az * 2 >= non_latin or m < 2 or k == 0:
         return False, empty
     return True, ids[:k]
 

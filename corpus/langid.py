@@ -159,7 +159,7 @@ class _Tables:
     profiles and the Python version; anything else builds them anew."""
 
     CACHED = ("ok", "n_langs", "langlist", "positions", "first_other", "size", "alphabet")
-    CACHED += ("t1", "t2", "row3", "t3", "dense_array", "position_array", "_rng", "stream_array")
+    CACHED += ("t1", "pairs", "t3", "dense_array", "position_array", "_rng", "stream_array")
 
     def __init__(self, state: dict | None = None) -> None:
         import json
@@ -210,8 +210,8 @@ class _Tables:
         # tables stay small enough for the cache (int16: ids and rows number in the thousands)
         assert len(grams) < 2**15
         self.t1 = np.full(size, -1, dtype=np.int16)
-        self.t2 = np.full(size * size, -1, dtype=np.int16)
-        self.row3 = np.full(size * size, -1, dtype=np.int16)
+        t2 = np.full(size * size, -1, dtype=np.int16)
+        row3 = np.full(size * size, -1, dtype=np.int16)
         trigrams = []
         for gid, gram in enumerate(grams):
             key = 0
@@ -220,13 +220,15 @@ class _Tables:
             if len(gram) == 3:
                 trigrams.append((key // size, key % size, gid))
             else:
-                (self.t1, self.t2)[len(gram) - 1][key] = gid
-        pairs = sorted({pair for pair, _, _ in trigrams})
-        self.ok = self.ok and len(pairs) > 0  # (script_ngrams reads a row of t3 unconditionally)
-        self.row3[pairs] = np.arange(len(pairs), dtype=np.int16)
-        self.t3 = np.full(len(pairs) * size, -1, dtype=np.int16)
+                (self.t1, t2)[len(gram) - 1][key] = gid
+        starting = sorted({pair for pair, _, _ in trigrams})  # the pairs that start a trigram
+        self.ok = self.ok and len(starting) > 0  # (script_ngrams reads a row of t3 unconditionally)
+        row3[starting] = np.arange(len(starting), dtype=np.int16)
+        self.t3 = np.full(len(starting) * size, -1, dtype=np.int16)
         for pair, third, gid in trigrams:
-            self.t3[int(self.row3[pair]) * size + third] = gid
+            self.t3[int(row3[pair]) * size + third] = gid
+        # a pair's bigram id and its trigram row in one int32: one load a position
+        self.pairs = (t2.astype(np.int32) << 16) | (row3.astype(np.int32) & 0xFFFF)
         self.dense_array = np.array(dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
         self.position_array = np.array(self.positions, dtype=np.int64)
         self._rng = random.Random(SEED)
@@ -387,7 +389,7 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     else:
         codes = code_points(t)
     ok, ids = _kernels.script_ngrams(
-        codes, tables.classes, tables.alphabet, tables.t1, tables.t2, tables.row3, tables.t3, tables.size
+        codes, tables.classes, tables.alphabet, tables.t1, tables.pairs, tables.t3, tables.size
     )
     return _replay(tables, ids) if ok else None
 

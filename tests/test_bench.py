@@ -412,7 +412,7 @@ def test_compiled_ngrams_are_the_ones_langdetect_extracts(synthetic: list[str]):
 
     tables = langid._Tables()  # (built from the profiles: the saved tables leave out the n-grams' texts)
     assert tables.ok
-    arguments = (tables.classes, tables.alphabet, tables.t1, tables.t2, tables.row3, tables.t3, tables.size)
+    arguments = (tables.classes, tables.alphabet, tables.t1, tables.pairs, tables.t3, tables.size)
     seen: set[int] = set()
     texts = synthetic[:40] + [" ".join(tables.grams[i : i + 1000]) for i in range(0, len(tables.grams), 1000)]
     for text in (t[: langid._MAX_TEXT] for t in texts):  # (as append cuts them)
