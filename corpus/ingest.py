@@ -12,7 +12,7 @@ import ctypes
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -60,11 +60,19 @@ def sha256_hex(data: bytes | str) -> str:
 _last_hashed: tuple = (None, "")  # (str, its sha256): kept alive here, so identity means same text
 
 
+def _sha256_encoded(text: str) -> str:
+    """``sha256_hex(text)`` of a text just read (a lone surrogate raises ``UnicodeEncodeError``)."""
+    global _last_hashed
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    _last_hashed = (text, digest)
+    return digest
+
+
 def _sha256_utf8(text: str) -> str:
-    """``sha256_hex(text)``, hashed from the UTF-8 CPython keeps with the string
-    (``PyUnicode_AsUTF8AndSize``; ``text.encode("utf-8")`` makes a copy it does not keep). The
-    writers of the same text later find it there instead of encoding the text again: orjson
-    for ``corpus prelabel``'s line (~15 µs less a document), pyarrow for a release's column.
+    """``_sha256_encoded(text)``, hashed from the UTF-8 CPython keeps with the string
+    (``PyUnicode_AsUTF8AndSize``; ``text.encode("utf-8")`` makes a copy it does not keep). A
+    writer of the same text later finds it there instead of encoding the text again: orjson for
+    ``corpus prelabel``'s line, ~15 µs less a document; the string holds it as long as it lives.
     A lone surrogate raises ``UnicodeEncodeError``, as ``encode`` does."""
     global _last_hashed
     size = ctypes.c_ssize_t()
@@ -153,16 +161,20 @@ def input_files(path: Path) -> list[Path]:
     return [path]  # a file, or a pipe streaming JSONL
 
 
-def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict | Problem]:
+def read_records(
+    path: Path, display_root: Path | None = None, utf8_kept: bool = False
+) -> Iterator[dict | Problem]:
     """Yield raw ``{"doc_id", "text", "raw_sha256", ...}`` records without language detection
     (``"text_sha256"`` too where the text is the raw one, else None).
 
-    ``display_root`` shortens the file names used in records and messages.
+    ``display_root`` shortens the file names used in records and messages. ``utf8_kept``: a
+    JSONL text's UTF-8 stays with the string once hashed (``_sha256_utf8``), for a writer of
+    the text to find (``corpus prelabel``'s output line; ~2.6 more bytes a Bengali character).
     """
     for file in input_files(path):
         shown = _display(file, display_root)
         if file.suffix == ".jsonl":
-            yield from _read_jsonl(file, shown)
+            yield from _read_jsonl(file, shown, utf8_kept)
         else:
             yield from _read_txt(file, shown)
 
@@ -238,7 +250,7 @@ def _read_txt(file: Path, shown: str) -> Iterator[dict | Problem]:
 READ_GROUP = 32  # lines of a JSONL file decoded, then normalised, as a group: each step's code stays in cache
 
 
-def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
+def _read_jsonl(file: Path, shown: str, utf8_kept: bool = False) -> Iterator[dict | Problem]:
     try:
         handle = file.open("rb", buffering=IO_BUFFER)
     except OSError as err:
@@ -248,10 +260,12 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
         numbered = enumerate(handle, start=1)
         size = READ_GROUP if file.is_file() else 1  # (a pipe: each line as soon as it comes)
         while group := list(islice(numbered, size)):
-            yield from _jsonl_records(group, file, shown)
+            yield from _jsonl_records(group, file, shown, utf8_kept)
 
 
-def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> list[dict | Problem]:
+def _jsonl_records(
+    group: list[tuple[int, bytes]], file: Path, shown: str, utf8_kept: bool = False
+) -> list[dict | Problem]:
     """The records (or problems) of numbered JSONL lines, one step at a time across them."""
     parsed: list = []
     for lineno, line in group:
@@ -273,12 +287,17 @@ def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> li
             parsed.append(Problem(origin, 'record has no "text" string'))
         else:
             parsed.append((origin, lineno, record))
-    return [item if isinstance(item, Problem) else _jsonl_record(*item, file, shown) for item in parsed]
+    hashed = _sha256_utf8 if utf8_kept else _sha256_encoded
+    return [
+        item if isinstance(item, Problem) else _jsonl_record(*item, file, shown, hashed) for item in parsed
+    ]
 
 
-def _jsonl_record(origin: str, lineno: int, record: dict, file: Path, shown: str) -> dict | Problem:
+def _jsonl_record(
+    origin: str, lineno: int, record: dict, file: Path, shown: str, hashed: Callable[[str], str]
+) -> dict | Problem:
     try:
-        raw_sha256 = _sha256_utf8(record["text"])
+        raw_sha256 = hashed(record["text"])
         text = check_text(normalise_text(record["text"]))
     except UnicodeEncodeError as err:
         bad = f"\\u{ord(record['text'][err.start]):04x}"

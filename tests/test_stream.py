@@ -92,7 +92,7 @@ def test_a_small_input_is_read_once_and_a_large_one_twice_with_the_same_lines(co
     assert corpus_pass(corpus, chars - 1)[1] is None  # over the budget: nothing kept
     expected = reference_lines(corpus)
     reads = []
-    monkeypatch.setattr(stream, "read_records", lambda *a: reads.append(a) or read_records(*a))
+    monkeypatch.setattr(stream, "read_records", lambda *a, **k: reads.append(a) or read_records(*a, **k))
     assert [str(x) for x in prelabel_lines(corpus, prelabel_record)] == expected
     assert len(reads) == 1
     monkeypatch.setattr(stream, "KEEP_CHARS", chars - 1)
@@ -189,7 +189,7 @@ def test_stream_build_reads_a_small_input_once_with_the_same_release(
     from corpus.ingest import read_records
 
     reads = []
-    monkeypatch.setattr(stream, "read_records", lambda *a: reads.append(a) or read_records(*a))
+    monkeypatch.setattr(stream, "read_records", lambda *a, **k: reads.append(a) or read_records(*a, **k))
     problems: list[Problem] = []
     stream_build(corpus, tmp_path, "0.0.1", batch_size=8, on_problem=problems.append)
     assert len(reads) == 1
