@@ -60,16 +60,8 @@ def sha256_hex(data: bytes | str) -> str:
 _last_hashed: tuple = (None, "")  # (str, its sha256): kept alive here, so identity means same text
 
 
-def _sha256_encoded(text: str) -> str:
-    """``sha256_hex(text)`` of a text just read (a lone surrogate raises ``UnicodeEncodeError``)."""
-    global _last_hashed
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    _last_hashed = (text, digest)
-    return digest
-
-
 def _sha256_utf8(text: str) -> str:
-    """``_sha256_encoded(text)``, hashed from the UTF-8 CPython keeps with the string
+    """``sha256_hex(text)``, hashed from the UTF-8 CPython keeps with the string
     (``PyUnicode_AsUTF8AndSize``; ``text.encode("utf-8")`` makes a copy it does not keep). A
     writer of the same text later finds it there instead of encoding the text again: orjson for
     ``corpus prelabel``'s line, ~15 µs less a document; the string holds it as long as it lives.
@@ -287,7 +279,7 @@ def _jsonl_records(
             parsed.append(Problem(origin, 'record has no "text" string'))
         else:
             parsed.append((origin, lineno, record))
-    hashed = _sha256_utf8 if utf8_kept else _sha256_encoded
+    hashed = _sha256_utf8 if utf8_kept else sha256_hex
     return [
         item if isinstance(item, Problem) else _jsonl_record(*item, file, shown, hashed) for item in parsed
     ]

@@ -555,15 +555,15 @@ def test_the_raw_hash_is_of_the_texts_utf8_and_leaves_it_with_the_string(text: s
     import hashlib
     import sys
 
-    from corpus.ingest import _sha256_encoded, _sha256_utf8
+    from corpus.ingest import _sha256_utf8
 
     fresh, other = ("".join(["x", text])[1:] for _ in range(2))  # (strings of their own)
     before = sys.getsizeof(fresh)
     assert _sha256_utf8(fresh) == hashlib.sha256(text.encode("utf-8")).hexdigest() == sha256_hex(text)
-    assert _sha256_encoded(other) == sha256_hex(text) and sys.getsizeof(other) == before
+    assert sha256_hex(other) == sha256_hex(text) and sys.getsizeof(other) == before
     if not text.isascii():  # (an ASCII string is its own UTF-8)
         assert sys.getsizeof(fresh) > before
-    for hashed in (_sha256_utf8, _sha256_encoded):
+    for hashed in (_sha256_utf8, sha256_hex):
         with pytest.raises(UnicodeEncodeError) as raised:
             hashed(text + "\ud83d")
         assert raised.value.start == len(text)
