@@ -83,6 +83,7 @@ CUT_COMPOUND, CUT_BYLINE, CUT_CUE, CUT_AGENCY = 16, 32, 64, 128
 # the character-level rules the compiled scan decides exactly and cuts by itself
 KERNEL_CUTS = CUT_TERMINATOR | CUT_LATIN_CAP | CUT_CAMEL | CUT_TRAILING_TAG
 ALL_CUTS = 255
+PYTHON_CUTS = ALL_CUTS & ~KERNEL_CUTS  # the rules only Python applies
 
 
 def _cuts_in_line(
@@ -208,7 +209,7 @@ def segment_arrays(text: str):
     # may cut; the others are cut in Python, by every rule
     if not python_lines:
         return pieces
-    numbers = (line_rules & ~np.uint8(KERNEL_CUTS)).nonzero()[0]
+    numbers = (line_rules & np.uint8(PYTHON_CUTS)).nonzero()[0]
     # the compound rule's vocabulary, cut down to what it reads: each compound (a once-seen word
     # it cuts) and the two words of its first split, all with count 1 (the compound's own; only
     # the presence of the others is read)
@@ -374,18 +375,20 @@ class _CharTable:
             f |= (left[k] << (F_NFC_ROLES + k)) | (right[k] << (F_NFC_ROLES + 3 + k))
         return f
 
-    def lookup(self, text: str) -> tuple:
-        """``(codes, flags, NFC verdict, control count)`` of ``text`` (``_kernels.take_flags``)."""
+    def lookup(self, text: str, checks: bool = True) -> tuple:
+        """``(codes, flags, NFC verdict, control count)`` of ``text`` (``_kernels.take_flags``);
+        without ``checks`` the verdict and count are -1 (not made)."""
         import corpus._kernels as _kernels
 
         np = self.np
         codes = code_points(text)
-        flags, unbuilt, verdict, controls = _kernels.take_flags(codes, self.flags)
+        flags, unbuilt, verdict, controls = _kernels.take_flags(codes, self.flags, checks)
         if unbuilt:  # first time a block is seen: build it
             for block in np.unique(codes[flags == _UNBUILT] >> 8).tolist():
                 self.flags[block << 8 : (block + 1) << 8] = self.block(block)
             flags = self.flags[codes]
-            verdict, controls = _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL)
+            if checks:
+                verdict, controls = _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL)
         return codes, flags, verdict, controls
 
 
@@ -430,16 +433,25 @@ _recent_chars = 0
 _recent_lock = threading.Lock()
 
 
-def _char_facts(text: str) -> tuple:
+def _char_facts(text: str, checks: bool = False) -> tuple:
     """``_CharTable.lookup`` of ``text``, kept for the last ``FLAGS_KEPT`` texts, or fewer when
-    they are long (by identity: an entry holds its text, so the id is not reused while kept)."""
+    they are long (by identity: an entry holds its text, so the id is not reused while kept).
+    The NFC verdict and control count are made when ``checks`` asks for them (ingest's checks
+    do, first; the labelling of a text read back from a corpus pass only needs the flags)."""
     global _char_table, _recent_chars
     entry = _recent.get(id(text))
     if entry is not None and entry[0] is text:
+        if checks and entry[3] < 0:
+            import corpus._kernels as _kernels
+
+            flags = entry[2]
+            entry = (*entry[:3], _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL))
+            with _recent_lock:
+                _recent[id(text)] = entry  # (same key: its place in the order stays)
         return entry
     if _char_table is None:
         _char_table = _CharTable()
-    entry = (text, *_char_table.lookup(text))
+    entry = (text, *_char_table.lookup(text, checks))
     with _recent_lock:  # (threads: the Label Studio ML backend serves requests on several)
         _recent[id(text)] = entry
         _recent_chars += len(text)
@@ -465,7 +477,7 @@ def nfc_unchanged(text: str) -> bool:
     """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
     import corpus._kernels as _kernels
 
-    _, _, flags, verdict, _ = _char_facts(text)  # (verdict: _kernels.nfc_verdict, the flag tests below)
+    _, _, flags, verdict, _ = _char_facts(text, checks=True)  # (verdict: _kernels.nfc_verdict)
     if verdict != _kernels.NFC_MARK_PAIRS:
         return verdict == _kernels.NFC_UNCHANGED
     roles = (flags[:-1] >> F_NFC_ROLES) & (flags[1:] >> (F_NFC_ROLES + 3)) & 7
@@ -476,4 +488,4 @@ def nfc_unchanged(text: str) -> bool:
 
 def control_count(text: str) -> int:
     """Number of control characters other than line breaks and tabs (as ``ingest.check_text``)."""
-    return _char_facts(text)[4]
+    return _char_facts(text, checks=True)[4]

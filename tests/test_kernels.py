@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def test_a_precompiled_kernel_refuses_arguments_of_other_types_instead_of_crashi
     assert _kernels.hash_set(values.astype(np.ulonglong)).tolist() == _kernels.hash_set(values).tolist()
     code = (
         "import corpus._kernels as k\n"
-        "try:\n    k.take_flags(None, None)\n"
+        "try:\n    k.take_flags(None, None, True)\n"
         "except TypeError as err:\n    print(err)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -197,17 +198,42 @@ def test_flag_lookup_makes_the_ingest_verdicts_of_its_flags():
     for _ in range(2000):
         text = "".join(rng.choices(alphabet, k=rng.randint(0, 12)))
         codes, _ = segment.char_flags(text)
-        flags, unbuilt, verdict, controls = _kernels.take_flags(codes, segment._char_table.flags)
+        flags, unbuilt, verdict, controls = _kernels.take_flags(codes, segment._char_table.flags, True)
         assert not unbuilt
         assert verdict == _kernels.nfc_verdict(flags)
         assert controls == _kernels.count_flag(flags, segment.F_CONTROL)
         seen.add(verdict)
+        alone = _kernels.take_flags(codes, segment._char_table.flags, False)  # the lookup alone
+        assert alone[0].tolist() == flags.tolist() and alone[1:] == (False, -1, -1)
     assert seen == {_kernels.NFC_UNCHANGED, _kernels.NFC_CHANGES, _kernels.NFC_MARK_PAIRS}
     codes = np.array([0x995, 0x20, 0x996], dtype=np.uint32)  # an entry not built yet is told
     table = segment._char_table.flags
     partly = table.copy()
     partly[0x20] = segment._UNBUILT
-    assert [_kernels.take_flags(codes, t)[1] for t in (table, partly)] == [False, True]
+    for checks in (True, False):
+        assert [_kernels.take_flags(codes, t, checks)[1] for t in (table, partly)] == [False, True]
+
+
+def test_flags_looked_up_without_the_checks_get_them_when_asked():
+    """A text whose flags were looked up alone (``char_flags``, as labelling a text read back
+    from the corpus pass does) gets the ingest checks made on its kept flags when a check asks."""
+    from corpus import segment
+
+    segment.forget_char_facts()
+    for text, unchanged, controls in (
+        ("ক\u09cd\u09cd\u09bc x\x01\x02", False, 2),  # virama, virama, nukta: NFC reorders the marks
+        ("ক\u09bc\u09cd য", True, 0),  # nukta (7), then virama (9): already in order
+        ("\u0915\u093c\u094d", True, 0),
+        ("e\u0301 \x01", False, 1),  # composes
+    ):
+        codes, flags = segment.char_flags(text)
+        assert segment._char_facts(text)[3:] == (-1, -1)  # (not made yet)
+        assert segment.nfc_unchanged(text) is unchanged
+        assert unchanged == (unicodedata.normalize("NFC", text) == text)
+        assert segment.control_count(text) == controls
+        kept = segment._char_facts(text)
+        assert kept[1] is codes and kept[2] is flags and kept[3] >= 0  # (the same arrays, checks added)
+        assert segment.char_flags(text)[1] is flags
 
 
 def test_kernel_rounding_is_pythons_round_or_leaves_it_to_python():
