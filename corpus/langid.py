@@ -370,14 +370,15 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     if tables is None or not FAST_PATH:
         return None
     t = text
-    if "http" in t or "@" in t or len(t) > _MAX_TEXT:
+    has_url, has_mail = "http" in t, "@" in t  # (mail.sub finds nothing once no "@" is left)
+    if has_url or has_mail or len(t) > _MAX_TEXT:
         patterns = tables.patterns
         if patterns is None:
             return None
         url, mail, vietnamese = patterns
-        if "http" in t:
+        if has_url:
             t = url.sub(" ", t)
-        if "@" in t:
+        if has_mail:
             t = mail.sub(" ", t)
         if len(t) > _MAX_TEXT:
             if vietnamese.search(t):

@@ -25,14 +25,18 @@ def sweep_stale(folder: Path, prefix: str) -> list[Path]:
     tag = f"{prefix}-{_host()}-"
     if not folder.is_dir():
         return removed
-    for path in folder.iterdir():
-        pid = path.name.removeprefix(tag)
-        if path.name.startswith(tag) and pid.isdigit() and not _running(int(pid)):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-            removed.append(path)
+    with os.scandir(folder) as entries:  # (names only: no Path made for each entry of a big folder)
+        stale = [entry.name for entry in entries if entry.name.startswith(tag)]
+    for name in stale:
+        pid = name.removeprefix(tag)
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
     return removed
 
 
