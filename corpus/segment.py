@@ -388,8 +388,15 @@ class _CharTable:
                 self.flags[block << 8 : (block + 1) << 8] = self.block(block)
             flags = self.flags[codes]
             if checks:
-                verdict, controls = _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL)
+                verdict, controls = _ingest_checks(flags)
         return codes, flags, verdict, controls
+
+
+def _ingest_checks(flags) -> tuple[int, int]:
+    """``(NFC verdict, control count)`` of looked-up flags, as ``take_flags`` makes them."""
+    import corpus._kernels as _kernels
+
+    return _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL)
 
 
 _UCS4 = "w" if "w" in typecodes else "u"  # Py_UCS4 (3.13+), else wchar_t: 4 bytes except on Windows
@@ -442,10 +449,7 @@ def _char_facts(text: str, checks: bool = False) -> tuple:
     entry = _recent.get(id(text))
     if entry is not None and entry[0] is text:
         if checks and entry[3] < 0:
-            import corpus._kernels as _kernels
-
-            flags = entry[2]
-            entry = (*entry[:3], _kernels.nfc_verdict(flags), _kernels.count_flag(flags, F_CONTROL))
+            entry = (*entry[:3], *_ingest_checks(entry[2]))
             with _recent_lock:
                 _recent[id(text)] = entry  # (same key: its place in the order stays)
         return entry
