@@ -1105,11 +1105,40 @@ def count_flag(flags, bit):
 # --- line keys (corpus.repetition) -----------------------------------------------------------
 
 FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
+HASH_LANES = 4
+
+
+@njit(cache=True, nogil=True)
+def lane_hash(codes, a, b):
+    """A 64-bit hash of ``codes[a:b]``: FNV-1a run in ``HASH_LANES`` lanes (code point ``j``
+    in lane ``(j - a) % 4``), then FNV-1a's step over the four lanes' values in order and the
+    length. Four short dependency chains instead of one: ~3× faster than plain FNV-1a on a
+    line, as good a hash (``repetition.lane_hash`` is the same in Python)."""
+    prime = np.uint64(FNV_PRIME)
+    h0 = h1 = h2 = h3 = np.uint64(FNV_OFFSET)
+    j = a
+    while j + 4 <= b:
+        h0 = (h0 ^ np.uint64(codes[np.uint64(j)])) * prime  # (unsigned index)
+        h1 = (h1 ^ np.uint64(codes[np.uint64(j + 1)])) * prime
+        h2 = (h2 ^ np.uint64(codes[np.uint64(j + 2)])) * prime
+        h3 = (h3 ^ np.uint64(codes[np.uint64(j + 3)])) * prime
+        j += 4
+    if j < b:
+        h0 = (h0 ^ np.uint64(codes[np.uint64(j)])) * prime
+    if j + 1 < b:
+        h1 = (h1 ^ np.uint64(codes[np.uint64(j + 1)])) * prime
+    if j + 2 < b:
+        h2 = (h2 ^ np.uint64(codes[np.uint64(j + 2)])) * prime
+    h = (np.uint64(FNV_OFFSET) ^ h0) * prime
+    h = (h ^ h1) * prime
+    h = (h ^ h2) * prime
+    h = (h ^ h3) * prime
+    return (h ^ np.uint64(b - a)) * prime
 
 
 @kernel("u4[::1]", "u4[::1]")
 def line_hashes(codes, flags):
-    """Per line (split at LF): FNV-1a (64 bit) of its code points, whitespace trimmed at both
+    """Per line (split at LF): ``lane_hash`` of its code points, whitespace trimmed at both
     ends, never 0; and its trimmed length. A blank line gets key 0 and length 0."""
     n = len(codes)
     n_lines = 1
@@ -1125,9 +1154,7 @@ def line_hashes(codes, flags):
             continue
         a, b = _trimmed(flags, start, i)
         if b > a:
-            h = np.uint64(FNV_OFFSET)
-            for j in range(a, b):
-                h = (h ^ np.uint64(codes[np.uint64(j)])) * np.uint64(FNV_PRIME)
+            h = lane_hash(codes, a, b)
             keys[line] = h if h != 0 else np.uint64(1)
             sizes[line] = b - a
         line += 1
@@ -1514,10 +1541,7 @@ def piece_repeats(codes, starts, ends):
     out = np.zeros(p, dtype=np.int64)
     h = np.empty(p, dtype=np.uint64)
     for k in range(p):
-        v = np.uint64(14695981039346656037)
-        for i in range(starts[k], ends[k]):
-            v = (v ^ np.uint64(codes[np.uint64(i)])) * np.uint64(1099511628211)  # (unsigned index)
-        h[k] = v ^ np.uint64(ends[k] - starts[k])
+        h[k] = lane_hash(codes, starts[k], ends[k])
     order = np.argsort(h, kind="mergesort")
     i = 0
     while i < p:
@@ -1567,12 +1591,16 @@ def piece_scan(
     separator, menu_words, undecided = menu_scan(
         codes, flags, starts, ends, counts, section_keys, section_sorted, section_rows
     )
-    held = piece_gates(codes, starts, ends, needles)
+    p = len(starts)
+    wanted = np.zeros(p, dtype=np.uint8)  # the pieces whose gates the loop below reads
+    for k in range(p):
+        small = counts[k, COL_CHARS] <= 200
+        wanted[k] = small or (counts[k, COL_WORDS] <= 15 and counts[k, COL_STOPS] == 0)
+    held = piece_gates(codes, starts, ends, needles, wanted)
     date_heads = np.zeros(1024, dtype=np.uint8)  # (date_in's heads)
     for rows in (months, agos):
         for r in range(len(rows)):
             date_heads[rows[r, 0] & 1023] = 1
-    p = len(starts)
     facts = np.zeros((5, p), dtype=np.int64)
     facts[FACT_REPEATED] = piece_repeats(codes, starts, ends)
     checks = np.zeros(p, dtype=np.uint8)
@@ -1722,16 +1750,18 @@ def date_in(codes, flags, s, e, months, agos, heads):
     return False
 
 
-@kernel("u4[::1]", "i8[::1]", "i8[::1]", "i8[:, ::1]")
-def piece_gates(codes, starts, ends, needles):
-    """Per piece: how many times each row of ``needles`` (code points padded with -1)
-    occurs inside it."""
+@njit(cache=True, nogil=True)
+def piece_gates(codes, starts, ends, needles, wanted):
+    """Per piece where ``wanted``: how many times each row of ``needles`` (code points padded
+    with -1) occurs inside it (0 elsewhere: most of a text is in paragraphs no gate is read for)."""
     p = len(starts)
     held = np.zeros((p, len(needles)), dtype=np.int64)
     heads = np.zeros(1024, dtype=np.uint8)  # a needle may start at c only if heads[c % 1024]
     for r in range(len(needles)):
         heads[needles[r, 0] & 1023] = 1
     for k in range(p):
+        if not wanted[k]:
+            continue
         a = starts[k]
         e = ends[k]
         for i in range(a, e):

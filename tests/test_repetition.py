@@ -125,7 +125,8 @@ def test_copies_of_an_article_do_not_make_its_own_sentences_chrome():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "\n", "  a  \n\n b\u00a0\n", "😀 x\u200dy\r\n\u2028z", "\u3000বাংলা\t\nहिंदी ", *PAGES],
+    ["", "\n", "  a  \n\n b\u00a0\n", "😀 x\u200dy\r\n\u2028z", "\u3000বাংলা\t\nहिंदी ", *PAGES]
+    + ["\n".join("abcdefghi"[:n] for n in range(1, 10))],  # (every tail of the hash's four lanes)
 )
 def test_compiled_line_keys_and_repeats_equal_the_python_ones(text: str, monkeypatch):
     """Whitespace as ``str.strip`` trims it (NBSP, ideographic space, tabs), astral characters,
@@ -138,6 +139,14 @@ def test_compiled_line_keys_and_repeats_equal_the_python_ones(text: str, monkeyp
     assert line_keys(text)[0].tolist() == keys.tolist()
     assert sizes.tolist() == line_keys(text)[1].tolist() == [len(x.strip()) for x in text.split("\n")]
     assert all((k == 0) == (not x.strip()) for k, x in zip(keys.tolist(), text.split("\n")))
+
+
+def test_line_keys_tell_apart_lines_that_share_their_code_points():
+    """The four lanes are folded in order and the length goes in last: lines that are
+    permutations of each other, or differ in one lane only, get different keys."""
+    lines = ["ab", "ba", "abcd", "badc", "dcba", "abcde", "eabcd", "a", "aa", "aaaa", "aaaaa", "আমি", "মিআ"]
+    keys = line_keys("\n".join(lines))[0].tolist()
+    assert len(set(keys)) == len(lines) and 0 not in keys
 
 
 def test_evaluate_scores_ours_with_the_folders_repetition_and_each_page_alone(tmp_path: Path):
