@@ -34,10 +34,18 @@ import numpy as np
 from corpus import segment as _segment
 from corpus.classifier import DENSE_FEATURES, ZONES
 from corpus.labels import CATEGORY_NAMES
+from corpus.langid import C_AZ, C_INERT_LOW, C_OTHER, C_SPACE_LOW  # (the classes script_ngrams reads)
 
 ARGUMENT_CHECK = Path(__file__).with_name("_kernels_arguments.c")  # linked into the extension
+_IMPORTED = (  # the values the compiled code takes from other modules: part of its digest
+    sorted((k, v) for k, v in vars(_segment).items() if k.startswith(("F_", "CUT_", "INDIC_", "PYTHON_"))),
+    (_segment._UNBUILT, C_AZ, C_INERT_LOW, C_OTHER, C_SPACE_LOW, DENSE_FEATURES, ZONES, CATEGORY_NAMES),
+)
 SOURCE_DIGEST = int(
-    hashlib.sha256(Path(__file__).read_bytes() + ARGUMENT_CHECK.read_bytes()).hexdigest()[:15], 16
+    hashlib.sha256(
+        Path(__file__).read_bytes() + ARGUMENT_CHECK.read_bytes() + repr(_IMPORTED).encode()
+    ).hexdigest()[:15],
+    16,
 )
 KERNELS: dict[str, tuple[Callable, tuple[str, ...]]] = {}  # name → (Python function, argument types)
 
@@ -417,8 +425,6 @@ def _same_word(codes, a, size, word, fold_ascii=False):
 
 
 # --- language id (corpus.langid's exact fast path) ------------------------------------------
-
-C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
 
 
 @kernel("u4[::1]", "u2[::1]", "i8[::1]", "i2[::1]", "i4[::1]", "i2[::1]", "i8")

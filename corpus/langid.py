@@ -107,15 +107,17 @@ _INERT_RANGES = (
 )  # fmt: skip
 _INERT_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _INERT_RANGES)
 # character classes of the fast path
-C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_OTHER, C_SCRIPT = range(7)
+C_OTHER, C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_SCRIPT = range(7)  # (OTHER 0: zeros)
 _N_CLASSES = C_SCRIPT + 256
 _N_TRIAL, _ALPHA, _ALPHA_WIDTH, _BASE_FREQ = 7, 0.5, 0.05, 10000
 _CONV, _ITERATION_LIMIT, _PROB_THRESHOLD, _MAX_TEXT = 0.99999, 1000, 0.1, 10000
 
 
 def _class_table(np):
-    """The fast-path class of every code point (what ``_fast_detect`` needs to know about it)."""
-    classes = np.full(0x110000, C_OTHER, dtype=np.uint16)
+    """The fast-path class of every code point (what ``_fast_detect`` needs to know about it).
+    Zeros are ``C_OTHER``: the pages no class is written to are never touched (~500 page
+    faults less a start than filling 2 MB)."""
+    classes = np.zeros(0x110000, dtype=np.uint16)
     classes[:0x80] = C_SPACE_LOW
     classes[0x41:0x7B] = C_AZ  # langdetect's "Latin" test is 'A' <= ch <= 'z'
     classes[[0xA0, 0xAB, 0xB0, 0xBB]] = C_SPACE_LOW
@@ -160,6 +162,7 @@ class _Tables:
 
     CACHED = ("ok", "n_langs", "langlist", "positions", "first_other", "size", "alphabet")
     CACHED += ("t1", "pairs", "t3", "dense_array", "position_array", "_rng", "stream_array")
+    CACHED += ("compensated", "pattern_sources")  # (this Python's sum; langdetect's patterns)
 
     def __init__(self, state: dict | None = None) -> None:
         import json
@@ -170,9 +173,8 @@ class _Tables:
         self.np = np
         self.classes = _class_table(np)
         if state is not None:  # (from the cache)
+            self._stream = None  # (as Python ints when the stream is extended)
             self.__dict__.update(state)
-            self.stream = self.stream_array.tolist()
-            self.compensated = _builtin_sum_is_compensated()
             self.ok = self.ok and self.compensated is not None and self._self_test()
             return
         fingerprint, order = _profiles()
@@ -232,9 +234,10 @@ class _Tables:
         self.dense_array = np.array(dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
         self.position_array = np.array(self.positions, dtype=np.int64)
         self._rng = random.Random(SEED)
-        self.stream: list[int] = []
+        self.stream = []
         self.extend_stream(1 << 15)
         self.compensated = _builtin_sum_is_compensated()
+        self.pattern_sources = _langdetect_pattern_sources()
         self.ok = self.ok and self.compensated is not None and self._self_test()
 
     @classmethod
@@ -250,18 +253,25 @@ class _Tables:
 
     @cached_property
     def patterns(self) -> tuple | None:
-        """langdetect's URL and e-mail patterns and its Vietnamese letters with a mark (langdetect
-        is imported when a text first needs them); None, and langdetect decides from then on,
-        when its layout is not the expected one."""
+        """langdetect's URL and e-mail patterns and its Vietnamese letters with a mark, compiled
+        when a text first needs them (from the saved tables: langdetect is not imported); None,
+        and langdetect decides from then on, when its layout is not the expected one."""
         global FAST_PATH
-        try:
-            from langdetect.detector import Detector
-            from langdetect.utils.ngram import NGram
-
-            return Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
-        except (ImportError, AttributeError):
+        if self.pattern_sources is None:
             FAST_PATH = False
             return None
+        return tuple(_re.compile(pattern, flags) for pattern, flags in self.pattern_sources)
+
+    @property
+    def stream(self) -> list[int]:
+        """The random stream as Python ints (``stream_array``'s: made when first asked for)."""
+        if self._stream is None:
+            self._stream = self.stream_array.tolist()
+        return self._stream
+
+    @stream.setter
+    def stream(self, words: list[int]) -> None:
+        self._stream = words
 
     def extend_stream(self, size: int) -> list[int]:
         # getrandbits(32 * n) draws the same n words as n calls of getrandbits(32), lowest first
@@ -278,7 +288,7 @@ class _Tables:
         real = random.Random(SEED)
         script = [0, *[1234] * 9, 0, 0, *[7] * 5, 0, 1, 70000]  # 0: gauss, n: choice(range(n))
         expected = [real.gauss(0.0, 1.0) if n == 0 else real.choice(range(n)) for n in script]
-        stream, pos, spare, got = self.stream, 0, None, []
+        stream, pos, spare, got = self.stream_array[:1024].tolist(), 0, None, []
         for n in script:
             if n == 0:
                 z, spare, pos = _gauss(stream, pos, spare)
@@ -290,11 +300,26 @@ class _Tables:
 
 
 def _cache_key() -> tuple:
-    """What the saved tables depend on: this file, langdetect's profiles and their order, and
-    the Python (``random``, ``sum``)."""
+    """What the saved tables depend on: this file, langdetect's profiles and their order and
+    the modules its patterns come from, and the Python (``random``, ``sum``)."""
     import sys
 
-    return prebuilt.source_digest(__file__), _profiles(), sys.version
+    package = _os.path.dirname(_profiles_directory())
+    sources = [_os.path.join(package, *name.split("/")) for name in ("detector.py", "utils/ngram.py")]
+    return prebuilt.source_digest(__file__, *sources), _profiles(), sys.version
+
+
+def _langdetect_pattern_sources() -> tuple | None:
+    """``(pattern, flags)`` of langdetect's URL and e-mail patterns and its Vietnamese letters
+    with a mark; None when its layout is not the expected one."""
+    try:
+        from langdetect.detector import Detector
+        from langdetect.utils.ngram import NGram
+
+        patterns = Detector.URL_RE, Detector.MAIL_RE, NGram.ALPHABET_WITH_DMARK
+        return tuple((pattern.pattern, pattern.flags) for pattern in patterns)
+    except (ImportError, AttributeError):
+        return None
 
 
 def write_table_cache(path: str = TABLE_CACHE) -> None:
@@ -411,7 +436,7 @@ def _replay(tables: _Tables, ids) -> tuple[str, float]:
         )  # fmt: skip
         if acc_other >= 0.0:
             break
-        tables.extend_stream(len(tables.stream) + (1 << 16))
+        tables.extend_stream(len(tables.stream_array) + (1 << 16))
     # langdetect keeps the languages above the threshold, sorted by probability (stable: the
     # first in its language order wins a tie); the 47 others all have ``acc_other``
     values = acc.tolist()
