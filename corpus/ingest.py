@@ -322,7 +322,7 @@ def _parsed_line(line: bytes, first: bool) -> object:
         record = orjson.loads(line[3:] if first and line.startswith(_BOM) else line)
     except orjson.JSONDecodeError:
         record = None
-    if record is None or isinstance(record, dict) and any(type(record.get(key)) is float for key in _FIELDS):
+    if record is None or isinstance(record, dict) and float in map(type, map(record.get, _FIELDS)):
         decoded = line.decode("utf-8")
         return json.loads(decoded.removeprefix("\ufeff") if first else decoded)
     return record

@@ -473,8 +473,9 @@ def documents_columns(
     """``document_columns`` of each document (``lines``: each one's ``line_keys`` if known),
     computed a stage at a time across groups of ``STAGE_TEXTS`` (``_prelabel_fast_stages``)."""
     known = lines if lines is not None else [None] * len(docs)
+    line_repeats = (corpus.repeats_array if FAST else corpus.line_repeats) if corpus is not None else None
     repeats = [
-        corpus.line_repeats(doc.text, doc.text_sha256, keys) if corpus is not None else None
+        line_repeats(doc.text, doc.text_sha256, keys) if line_repeats is not None else None
         for doc, keys in zip(docs, known)
     ]
     if not FAST:
@@ -813,7 +814,8 @@ def _labelled(
         log_chars = tables.log_chars
         if len(log_chars) <= len(text):  # (else no piece is too long for it: no reduction needed)
             log_chars = tables.log_chars_upto(int((ends - starts).max()))
-        repeats = np.asarray(line_repeats, dtype=np.int64) if line_repeats else tables.no_repeats
+        has_repeats = line_repeats is not None and len(line_repeats)
+        repeats = np.asarray(line_repeats, dtype=np.int64) if has_repeats else tables.no_repeats
         threshold = classifier.threshold
     else:
         weights, bias, category_weights, zone_weights = tables.no_weights

@@ -99,19 +99,25 @@ class LineStats:
         """Per line: ``other_documents`` beyond the document's typical line (the median count over
         its characters), so that a corpus holding copies of an article leaves its sentences at 0.
         ``lines``: ``line_keys(text)`` if already known."""
+        return self.repeats_array(text, text_sha256, lines).tolist()
+
+    def repeats_array(
+        self, text: str, text_sha256: str | None = None, lines: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """``line_repeats`` as an int64 array (what the compiled pre-labeller reads)."""
         keys, sizes = lines if lines is not None else line_keys(text)
         itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
         if FAST:
             import corpus._kernels as _kernels
 
-            return _kernels.line_repeats(keys, sizes, *self._key_table, int(itself)).tolist()
+            return _kernels.line_repeats(keys, sizes, *self._key_table, int(itself))
         counts = self._other_documents(keys, itself)
         total = int(sizes.sum())
         if not total:
-            return counts.tolist()
+            return counts
         order = np.argsort(counts, kind="stable")
         median = counts[order[np.searchsorted(2 * np.cumsum(sizes[order]), total)]]
-        return np.maximum(counts - median, 0).tolist()
+        return np.maximum(counts - median, 0)
 
     @cached_property
     def _key_table(self) -> tuple[np.ndarray, np.ndarray]:
