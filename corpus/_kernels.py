@@ -34,12 +34,13 @@ import numpy as np
 from corpus import segment as _segment
 from corpus.classifier import DENSE_FEATURES, ZONES
 from corpus.labels import CATEGORY_NAMES
-from corpus.langid import C_AZ, C_INERT_LOW, C_OTHER, C_SPACE_LOW  # (the classes script_ngrams reads)
+from corpus.langid import AZ_ENTRY as _AZ_ENTRY  # (the code table script_ngrams reads)
+from corpus.langid import LOW_BIT as _LOW_BIT
 
 ARGUMENT_CHECK = Path(__file__).with_name("_kernels_arguments.c")  # linked into the extension
 _IMPORTED = (  # the values the compiled code takes from other modules: part of its digest
     sorted((k, v) for k, v in vars(_segment).items() if k.startswith(("F_", "CUT_", "INDIC_", "PYTHON_"))),
-    (_segment._UNBUILT, C_AZ, C_INERT_LOW, C_OTHER, C_SPACE_LOW, DENSE_FEATURES, ZONES, CATEGORY_NAMES),
+    (_segment._UNBUILT, _AZ_ENTRY, _LOW_BIT, DENSE_FEATURES, ZONES, CATEGORY_NAMES),
 )
 SOURCE_DIGEST = int(
     hashlib.sha256(
@@ -427,54 +428,57 @@ def _same_word(codes, a, size, word, fold_ascii=False):
 # --- language id (corpus.langid's exact fast path) ------------------------------------------
 
 
-@kernel("u4[::1]", "u2[::1]", "i8[::1]", "i2[::1]", "i4[::1]", "i2[::1]", "i8")
-def script_ngrams(codes, classes, alphabet, t1, pairs, t3, size):
+assert _LOW_BIT == 0x8000 and _AZ_ENTRY == 0xFFFF  # (script_ngrams: v >> 15, v & 0x7FFF)
+
+
+@kernel("u4[::1]", "u2[::1]", "i2[::1]", "i4[::1]", "i2[::1]", "i8")
+def script_ngrams(codes, table, t1, pairs, t3, size):
     """The n-gram ids langdetect extracts from a Bengali/Devanagari text, in its order.
 
     Returns ``(ok, ids)``; ``ok`` is False when langdetect must decide (a character of class
     "other", Latin letters that would count, no n-gram at all). Same steps as the numpy
     version this replaces: drop ASCII letters, map to the profile alphabet (0 = space),
     collapse runs of spaces, then per position the 1-, 2- and 3-gram ids that exist, in one
-    pass. A pair of characters ``(first, second)`` has one entry of ``pairs``: its bigram id in
-    the high 16 bits, in the low 16 the row of ``t3`` of the trigrams it starts (a trigram id is
+    pass. ``table`` is ``langid._code_table``: a code point's alphabet index + 1 (0: "other",
+    ``AZ_ENTRY``: A-z, ``LOW_BIT``: a class counted apart). A pair of characters ``(first,
+    second)`` has one entry of ``pairs``: its bigram id in the high 16 bits, in the low 16
+    the row of ``t3`` of the trigrams it starts (row 0: none, all -1; a trigram id is
     ``t3[row * size + third]``), read for the next position while the pair is at hand.
     """
     n = len(codes)
     n_az = n_low = 0
     empty = np.empty(0, dtype=np.int64)
     ids = np.empty(3 * n, dtype=np.int64)
-    k = 0
+    width = np.uint64(size)
+    # (unsigned indices: no wrap-around test; each id is written, and kept, k advancing, only
+    # if it exists: no branch to mispredict)
+    k = np.uint64(0)
     m = 1  # characters kept, a leading space included
-    prev = 0  # the last character kept (0 = space; the text starts after one)
-    row = -1  # the trigram row of the last two kept (-1: none, or a space in the middle)
-    # each id is written, and kept (k advances) only if it exists: no branch to mispredict
-    # (table indices as unsigned: they are never negative, and numba wraps signed ones)
+    prev = np.uint64(0)  # the last character kept (0 = space; the text starts after one)
+    row = np.uint64(0)  # the trigram row of the last two kept (0: none, or a space in the middle)
     for i in range(n):
-        c = classes[codes[i]]
-        if c == C_OTHER:
+        v = table[codes[i]]
+        if v == 0:
             return False, empty
-        if c == C_AZ:
+        if v == _AZ_ENTRY:
             n_az += 1
             continue
-        if c == C_SPACE_LOW or c == C_INERT_LOW:
-            n_low += 1
-        cur = alphabet[c]
+        n_low += v >> 15
+        cur = np.uint64(v & 0x7FFF) - np.uint64(1)
         if cur == 0 and prev == 0:
             continue  # runs of spaces count once
         m += 1
-        g = np.int64(t1[np.uint64(cur)])
+        g = np.int64(t1[cur])
         ids[k] = g
-        k += g >= 0
-        pair = pairs[np.uint64(prev * size + cur)]
+        k += np.uint64(g >= 0)
+        pair = pairs[prev * width + cur]
         g = np.int64(pair >> 16)
         ids[k] = g
-        k += g >= 0
-        g = np.int64(t3[np.uint64(max(row, 0) * size + cur)])
-        if row < 0:
-            g = -1
+        k += np.uint64(g >= 0)
+        g = np.int64(t3[row * width + cur])
         ids[k] = g
-        k += g >= 0
-        row = np.int64(np.int16(pair & 0xFFFF)) if cur != 0 else -1
+        k += np.uint64(g >= 0)
+        row = np.uint64(pair & 0xFFFF)
         prev = cur
     non_latin = n - (n_low + n_az)
     if n_az * 2 >= non_latin or m < 2 or k == 0:

@@ -113,19 +113,38 @@ _N_TRIAL, _ALPHA, _ALPHA_WIDTH, _BASE_FREQ = 7, 0.5, 0.05, 10000
 _CONV, _ITERATION_LIMIT, _PROB_THRESHOLD, _MAX_TEXT = 0.99999, 1000, 0.1, 10000
 
 
+def _class_ranges() -> list[tuple[int, int, int]]:
+    """``(first, last, class)``: the code points of each fast-path class (what ``_fast_detect``
+    needs to know about a character), later ranges over earlier ones; the rest are ``C_OTHER``."""
+    ranges = [(0, 0x7F, C_SPACE_LOW), (0x41, 0x7A, C_AZ)]  # langdetect's "Latin" test: 'A' <= ch <= 'z'
+    ranges += [(cp, cp, C_SPACE_LOW) for cp in (0xA0, 0xAB, 0xB0, 0xBB)]
+    ranges += [(0x2000, 0x206F, C_SPACE_HIGH)]
+    ranges += [(lo, hi, C_INERT_LOW if hi < 0x300 else C_INERT_HIGH) for lo, hi in _INERT_RANGES]
+    return ranges + [(0x0900 + k, 0x0900 + k, C_SCRIPT + k) for k in range(256)]
+
+
 def _class_table(np):
-    """The fast-path class of every code point (what ``_fast_detect`` needs to know about it).
-    Zeros are ``C_OTHER``: the pages no class is written to are never touched (~500 page
-    faults less a start than filling 2 MB)."""
-    classes = np.zeros(0x110000, dtype=np.uint16)
-    classes[:0x80] = C_SPACE_LOW
-    classes[0x41:0x7B] = C_AZ  # langdetect's "Latin" test is 'A' <= ch <= 'z'
-    classes[[0xA0, 0xAB, 0xB0, 0xBB]] = C_SPACE_LOW
-    classes[0x2000:0x2070] = C_SPACE_HIGH
-    for lo, hi in _INERT_RANGES:
-        classes[lo : hi + 1] = C_INERT_LOW if hi < 0x300 else C_INERT_HIGH
-    classes[0x0900:0x0A00] = np.arange(C_SCRIPT, C_SCRIPT + 256)
+    """The fast-path class of every code point."""
+    classes = np.zeros(0x110000, dtype=np.uint16)  # (C_OTHER is 0)
+    for lo, hi, c in _class_ranges():
+        classes[lo : hi + 1] = c
     return classes
+
+
+AZ_ENTRY, LOW_BIT = 0xFFFF, 0x8000  # code_table's entry for A-z; its bit of the "low" classes
+
+
+def _code_table(np, alphabet):
+    """What ``corpus._kernels.script_ngrams`` reads of each code point, in one uint16: 0 for
+    class "other" (langdetect decides), ``AZ_ENTRY`` for A-z, else 1 + its alphabet index, with
+    ``LOW_BIT`` for the classes below U+0300 that langdetect counts apart (spaces, symbols).
+    Zeros where "other": the pages no entry is written to are never touched (~500 page faults
+    less a start than filling 2 MB)."""
+    table = np.zeros(0x110000, dtype=np.uint16)
+    for lo, hi, c in _class_ranges():
+        low = LOW_BIT if c in (C_SPACE_LOW, C_INERT_LOW) else 0
+        table[lo : hi + 1] = AZ_ENTRY if c == C_AZ else (int(alphabet[c]) + 1) | low
+    return table
 
 
 def _profiles() -> tuple[str, list[str]]:
@@ -171,10 +190,10 @@ class _Tables:
         import numpy as np
 
         self.np = np
-        self.classes = _class_table(np)
         if state is not None:  # (from the cache)
             self._stream = None  # (as Python ints when the stream is extended)
             self.__dict__.update(state)
+            self.code_table = _code_table(np, self.alphabet)
             self.ok = self.ok and self.compensated is not None and self._self_test()
             return
         fingerprint, order = _profiles()
@@ -207,13 +226,14 @@ class _Tables:
         for ch, i in position.items():
             if ch != " ":
                 self.alphabet[C_SCRIPT + ord(ch) - 0x0900] = i
+        self.code_table = _code_table(np, self.alphabet)
+        assert size < LOW_BIT - 1
         # n-gram id by alphabet indices (-1: not a profile n-gram); trigrams in two steps (the
         # pair's row among the pairs that start a trigram, then the third character), so the
         # tables stay small enough for the cache (int16: ids and rows number in the thousands)
         assert len(grams) < 2**15
         self.t1 = np.full(size, -1, dtype=np.int16)
         t2 = np.full(size * size, -1, dtype=np.int16)
-        row3 = np.full(size * size, -1, dtype=np.int16)
         trigrams = []
         for gid, gram in enumerate(grams):
             key = 0
@@ -223,14 +243,17 @@ class _Tables:
                 trigrams.append((key // size, key % size, gid))
             else:
                 (self.t1, t2)[len(gram) - 1][key] = gid
-        starting = sorted({pair for pair, _, _ in trigrams})  # the pairs that start a trigram
-        self.ok = self.ok and len(starting) > 0  # (script_ngrams reads a row of t3 unconditionally)
-        row3[starting] = np.arange(len(starting), dtype=np.int16)
-        self.t3 = np.full(len(starting) * size, -1, dtype=np.int16)
+        # the pairs that start a trigram; never one ending in a space (langdetect starts anew
+        # after one): its row stays 0, "none"
+        starting = sorted({pair for pair, _, _ in trigrams if pair % size != 0})
+        self.ok = self.ok and len(starting) == len({pair for pair, _, _ in trigrams})
+        row3 = np.zeros(size * size, dtype=np.int32)  # 1 + a pair's row of t3 (0: none)
+        row3[starting] = np.arange(1, len(starting) + 1, dtype=np.int32)
+        self.t3 = np.full((len(starting) + 1) * size, -1, dtype=np.int16)  # row 0: none, all -1
         for pair, third, gid in trigrams:
             self.t3[int(row3[pair]) * size + third] = gid
         # a pair's bigram id and its trigram row in one int32: one load a position
-        self.pairs = (t2.astype(np.int32) << 16) | (row3.astype(np.int32) & 0xFFFF)
+        self.pairs = (t2.astype(np.int32) << 16) | row3
         self.dense_array = np.array(dense, dtype=np.float64).reshape(len(grams), len(_SCRIPT_PROFILES))
         self.position_array = np.array(self.positions, dtype=np.int64)
         self._rng = random.Random(SEED)
@@ -415,7 +438,7 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     else:
         codes = code_points(t)
     ok, ids = _kernels.script_ngrams(
-        codes, tables.classes, tables.alphabet, tables.t1, tables.pairs, tables.t3, tables.size
+        codes, tables.code_table, tables.t1, tables.pairs, tables.t3, tables.size
     )
     return _replay(tables, ids) if ok else None
 

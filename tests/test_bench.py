@@ -329,7 +329,7 @@ def test_saved_language_tables_are_the_built_ones_and_stale_ones_are_rebuilt(tmp
     path = tmp_path / "tables.pickle"
     langid.write_table_cache(str(path))
     built, loaded = langid._Tables(), langid._Tables.cached(str(path))
-    for name in (*langid._Tables.CACHED, "classes", "stream", "compensated"):
+    for name in (*langid._Tables.CACHED, "code_table", "stream", "compensated"):
         a, b = getattr(built, name), getattr(loaded, name)
         if isinstance(a, np.ndarray):
             assert a.dtype == b.dtype and np.array_equal(a, b), name
@@ -433,7 +433,7 @@ def test_compiled_ngrams_are_the_ones_langdetect_extracts(synthetic: list[str]):
 
     tables = langid._Tables()  # (built from the profiles: the saved tables leave out the n-grams' texts)
     assert tables.ok
-    arguments = (tables.classes, tables.alphabet, tables.t1, tables.pairs, tables.t3, tables.size)
+    arguments = (tables.code_table, tables.t1, tables.pairs, tables.t3, tables.size)
     seen: set[int] = set()
     texts = synthetic[:40] + [" ".join(tables.grams[i : i + 1000]) for i in range(0, len(tables.grams), 1000)]
     for text in (t[: langid._MAX_TEXT] for t in texts):  # (as append cuts them)
