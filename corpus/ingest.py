@@ -8,11 +8,10 @@ and the caller decides whether the run can go on.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -58,29 +57,6 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 _last_hashed: tuple = (None, "")  # (str, its sha256): kept alive here, so identity means same text
-
-
-def _sha256_utf8(text: str) -> str:
-    """``sha256_hex(text)``, hashed from the UTF-8 CPython keeps with the string
-    (``PyUnicode_AsUTF8AndSize``; ``text.encode("utf-8")`` makes a copy it does not keep). A
-    writer of the same text later finds it there instead of encoding the text again: orjson for
-    ``corpus prelabel``'s line, ~15 µs less a document; the string holds it as long as it lives.
-    A lone surrogate raises ``UnicodeEncodeError``, as ``encode`` does."""
-    global _last_hashed
-    size = ctypes.c_ssize_t()
-    utf8 = _PyMemoryView_FromMemory(_PyUnicode_AsUTF8AndSize(text, ctypes.byref(size)), size.value, _READ)
-    digest = hashlib.sha256(utf8).hexdigest()  # (the view is let go here: it lives no longer than text)
-    _last_hashed = (text, digest)
-    return digest
-
-
-_PyUnicode_AsUTF8AndSize = ctypes.pythonapi.PyUnicode_AsUTF8AndSize
-_PyUnicode_AsUTF8AndSize.argtypes = (ctypes.py_object, ctypes.POINTER(ctypes.c_ssize_t))
-_PyUnicode_AsUTF8AndSize.restype = ctypes.c_void_p
-_PyMemoryView_FromMemory = ctypes.pythonapi.PyMemoryView_FromMemory
-_PyMemoryView_FromMemory.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int)
-_PyMemoryView_FromMemory.restype = ctypes.py_object
-_READ = 0x100  # PyBUF_READ
 
 
 def normalise_text(text: str) -> str:
@@ -153,20 +129,16 @@ def input_files(path: Path) -> list[Path]:
     return [path]  # a file, or a pipe streaming JSONL
 
 
-def read_records(
-    path: Path, display_root: Path | None = None, utf8_kept: bool = False
-) -> Iterator[dict | Problem]:
+def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict | Problem]:
     """Yield raw ``{"doc_id", "text", "raw_sha256", ...}`` records without language detection
     (``"text_sha256"`` too where the text is the raw one, else None).
 
-    ``display_root`` shortens the file names used in records and messages. ``utf8_kept``: a
-    JSONL text's UTF-8 stays with the string once hashed (``_sha256_utf8``), for a writer of
-    the text to find (``corpus prelabel``'s output line; ~2.6 more bytes a Bengali character).
+    ``display_root`` shortens the file names used in records and messages.
     """
     for file in input_files(path):
         shown = _display(file, display_root)
         if file.suffix == ".jsonl":
-            yield from _read_jsonl(file, shown, utf8_kept)
+            yield from _read_jsonl(file, shown)
         else:
             yield from _read_txt(file, shown)
 
@@ -242,7 +214,7 @@ def _read_txt(file: Path, shown: str) -> Iterator[dict | Problem]:
 READ_GROUP = 32  # lines of a JSONL file decoded, then normalised, as a group: each step's code stays in cache
 
 
-def _read_jsonl(file: Path, shown: str, utf8_kept: bool = False) -> Iterator[dict | Problem]:
+def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
     try:
         handle = file.open("rb", buffering=IO_BUFFER)
     except OSError as err:
@@ -252,12 +224,10 @@ def _read_jsonl(file: Path, shown: str, utf8_kept: bool = False) -> Iterator[dic
         numbered = enumerate(handle, start=1)
         size = READ_GROUP if file.is_file() else 1  # (a pipe: each line as soon as it comes)
         while group := list(islice(numbered, size)):
-            yield from _jsonl_records(group, file, shown, utf8_kept)
+            yield from _jsonl_records(group, file, shown)
 
 
-def _jsonl_records(
-    group: list[tuple[int, bytes]], file: Path, shown: str, utf8_kept: bool = False
-) -> list[dict | Problem]:
+def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> list[dict | Problem]:
     """The records (or problems) of numbered JSONL lines, one step at a time across them."""
     parsed: list = []
     for lineno, line in group:
@@ -279,17 +249,12 @@ def _jsonl_records(
             parsed.append(Problem(origin, 'record has no "text" string'))
         else:
             parsed.append((origin, lineno, record))
-    hashed = _sha256_utf8 if utf8_kept else sha256_hex
-    return [
-        item if isinstance(item, Problem) else _jsonl_record(*item, file, shown, hashed) for item in parsed
-    ]
+    return [item if isinstance(item, Problem) else _jsonl_record(*item, file, shown) for item in parsed]
 
 
-def _jsonl_record(
-    origin: str, lineno: int, record: dict, file: Path, shown: str, hashed: Callable[[str], str]
-) -> dict | Problem:
+def _jsonl_record(origin: str, lineno: int, record: dict, file: Path, shown: str) -> dict | Problem:
     try:
-        raw_sha256 = hashed(record["text"])
+        raw_sha256 = sha256_hex(record["text"])
         text = check_text(normalise_text(record["text"]))
     except UnicodeEncodeError as err:
         bad = f"\\u{ord(record['text'][err.start]):04x}"

@@ -192,21 +192,18 @@ def corpus_line_stats(path: Path) -> LineStats | None:
 
 
 KEEP_CHARS = 20_000_000  # of text prelabel and stream-build keep from the first pass: ~40-80 MB
-# (prelabel's texts with their UTF-8, ingest.read_records' utf8_kept: ~50 MB more at most)
 
 
-def corpus_pass(
-    path: Path, keep_chars: int = 0, utf8_kept: bool = False
-) -> tuple[LineStats | None, list | None]:
+def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list | None]:
     """``corpus_line_stats``, and the records it read (problems included) when their texts
     total at most ``keep_chars`` characters, so a small input is read and decoded once; None
-    when there were more (then it is read again). ``utf8_kept``: as ``read_records``."""
+    when there were more (then it is read again)."""
     if not readable_twice(path):
         return None, None
     sample = LineSample()
     kept: list | None = []
     chars = 0
-    for record in read_records(path, _display_root(path), utf8_kept):
+    for record in read_records(path, _display_root(path)):
         lines = None
         if not isinstance(record, Problem):
             lines = sample.add(record["text"], record.get("text_sha256"))
@@ -242,9 +239,8 @@ def prelabel_lines(
     ``corpus_stats`` the input is read first for the lines' repetition across it, and read
     again unless it was small enough to keep (``KEEP_CHARS``).
     """
-    # (the texts' UTF-8 kept with them: the output line's writer, orjson, reads it from there)
-    corpus, kept = corpus_pass(path, KEEP_CHARS, utf8_kept=True) if corpus_stats else (None, None)
-    records = _drain(kept) if kept is not None else read_records(path, _display_root(path), utf8_kept=True)
+    corpus, kept = corpus_pass(path, KEEP_CHARS) if corpus_stats else (None, None)
+    records = _drain(kept) if kept is not None else read_records(path, _display_root(path))
     task = _PrelabelBatch(serialise, corpus)
     if workers <= 1:  # a group at a time: the flags computed while reading them are kept for labelling
         batch_size = STAGE_TEXTS if readable_twice(path) else 1  # (a pipe: each document as it comes)

@@ -548,40 +548,17 @@ def test_jsonl_read_in_groups_gives_the_records_and_problems_of_reading_line_by_
 @pytest.mark.parametrize(
     "text", ["", "ascii only", "ঢাকায় আজ বৃষ্টি\nनई दिल्ली", "emoji 😀 and 👩‍💻, café", "\x00\x7f\u2028"]
 )
-def test_the_raw_hash_is_of_the_texts_utf8_and_leaves_it_with_the_string(text: str):
-    """``corpus prelabel``'s texts are hashed from the UTF-8 CPython keeps with the string, so
-    the output's writer does not encode them again (other readers leave nothing with the
-    string): the same digest as hashing ``text.encode()``."""
+def test_the_raw_hash_is_of_the_texts_utf8_and_leaves_nothing_with_the_string(text: str):
+    """The hash of a text is that of its UTF-8, made without leaving the UTF-8 with the string
+    (a pass that keeps its texts would hold ~2.6 more bytes a Bengali character); a lone
+    surrogate raises as ``encode`` does."""
     import hashlib
     import sys
 
-    from corpus.ingest import _sha256_utf8
-
-    fresh, other = ("".join(["x", text])[1:] for _ in range(2))  # (strings of their own)
+    fresh = "".join(["x", text])[1:]  # (a string of its own)
     before = sys.getsizeof(fresh)
-    assert _sha256_utf8(fresh) == hashlib.sha256(text.encode("utf-8")).hexdigest() == sha256_hex(text)
-    assert sha256_hex(other) == sha256_hex(text) and sys.getsizeof(other) == before
-    if not text.isascii():  # (an ASCII string is its own UTF-8)
-        assert sys.getsizeof(fresh) > before
-    for hashed in (_sha256_utf8, sha256_hex):
-        with pytest.raises(UnicodeEncodeError) as raised:
-            hashed(text + "\ud83d")
-        assert raised.value.start == len(text)
-
-
-def test_prelabel_reads_keep_each_texts_utf8_and_other_readers_do_not(tmp_path):
-    import sys
-
-    from corpus import stream
-    from corpus.ingest import read_records
-
-    source = tmp_path / "x.jsonl"
-    source.write_bytes(jsonl_line(id="a", text=BN_TEXT) + b"\n")
-
-    def grown(record: dict) -> bool:
-        return sys.getsizeof(record["text"]) > sys.getsizeof("".join(["x", record["text"]])[1:])
-
-    assert [grown(r) for r in read_records(source, utf8_kept=True)] == [True]
-    assert [grown(r) for r in read_records(source)] == [False]  # (stream-build, build, ...)
-    _, kept = stream.corpus_pass(source, stream.KEEP_CHARS, utf8_kept=True)
-    assert kept is not None and [grown(r) for r in kept] == [True]
+    assert sha256_hex(fresh) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert sys.getsizeof(fresh) == before
+    with pytest.raises(UnicodeEncodeError) as raised:
+        sha256_hex(text + "\ud83d")
+    assert raised.value.start == len(text)
