@@ -314,17 +314,19 @@ COL_CHARS = 8
 END_NONE, END_PERIOD, END_EXCLAIM = 0, 1, 2
 
 
-@kernel("u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]")
-def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words):
+@kernel(
+    "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u1[::1]"
+)  # fmt: skip
+def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, heads):
     """Per piece ``[starts[i], ends[i])``: the counts ``piece_features`` derives from its text.
 
     Columns (``COL_*``): letters, whitespace, digits, Latin letters, sentence ends (``[।॥!?]``
     or ``.`` before whitespace or the end), tokens (``_TOKEN``: a token-start character, then
     everything up to whitespace), stop words among the tokens (those whose stripped form has
     at most ``packable`` code points, matched as packed integers against ``keys``, a
-    ``hash_set`` of them; longer ones against the rows of ``long_words``, code points padded
-    with -1), and how the piece ends
-    once closing quotes/brackets are stripped (``END_*``), and its length.
+    ``hash_set`` of them, once ``heads`` says a word of its length starts with its first code
+    point; longer ones against the rows of ``long_words``, code points padded with -1), and
+    how the piece ends once closing quotes/brackets are stripped (``END_*``), and its length.
     """
     p = len(starts)
     out = np.zeros((p, N_COLUMNS), dtype=np.int64)
@@ -365,7 +367,8 @@ def piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, 
                 while z > a and flags[z - 1] & STRIP:
                     z -= 1
                 size = z - a
-                if size >= shortest and size <= packable:
+                first = np.int64(codes[a]) - 0x08FF  # (a stop word's first code point, if one)
+                if size >= shortest and size <= packable and 1 <= first <= 256 and heads[first * 8 + size]:
                     key = 0
                     for j in range(size):
                         v = np.int64(codes[a + j]) - 0x08FF
@@ -1578,11 +1581,12 @@ CHECK_CUE, CHECK_MENU_WORDS = 1, 4
 
 
 @kernel(
-    "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u8[::1]",
-    "u8[::1]", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8", "b1", "i8[:, ::1]", "i8[:, ::1]",
+    "u4[::1]", "u4[::1]", "i8[::1]", "i8[::1]", "u8[::1]", "i8", "i8", "i8", "b1", "i8[:, ::1]", "u1[::1]",
+    "u8[::1]", "u8[::1]", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8[:, ::1]", "i8", "b1", "i8[:, ::1]",
+    "i8[:, ::1]",
 )  # fmt: skip
 def piece_scan(
-    codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, section_keys,
+    codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, heads, section_keys,
     section_sorted, section_rows, cue_rows, cue_info, needles, code_needles, cue_gate, months, agos,
 ):  # fmt: skip
     """Everything the rules need from the characters of each piece, in one call:
@@ -1597,7 +1601,9 @@ def piece_scan(
     piece holds a code marker) and menus (``menu_scan``'s ``undecided``). ``needles``: rows
     "/", ",", then ``code_needles`` code markers (``prelabel._CODE`` needs one), then the "ago"
     words."""
-    counts = piece_counts(codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words)
+    counts = piece_counts(
+        codes, flags, starts, ends, keys, shortest, longest, packable, stops, long_words, heads
+    )
     separator, menu_words, undecided = menu_scan(
         codes, flags, starts, ends, counts, section_keys, section_sorted, section_rows
     )

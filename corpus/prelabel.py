@@ -525,6 +525,7 @@ class _StopTable(NamedTuple):
     packable: int  # 7, or 0 when a word has a character outside U+0900-U+09FF
     stops: bool  # the language has stop words at all
     long_words: object  # the longer words' code points, a row each, padded with -1
+    heads: object  # uint8 at ``(first code point - 0x08FF) * 8 + length`` of each packed word
 
 
 def _stop_table(lang: str) -> _StopTable:
@@ -541,7 +542,10 @@ def _stop_table(lang: str) -> _StopTable:
         long_words = code_rows(sorted(w for w in words if len(w) > packable))
         lengths = (min(map(len, words)), max(map(len, words))) if words else (0, 0)
         keys_array = K.hash_set(np.array(keys, dtype=np.uint64))
-        _fast_tables[lang] = _StopTable(keys_array, *lengths, packable, bool(words), long_words)
+        heads = np.zeros(257 * 8, dtype=np.uint8)  # (a token is packed and looked up only at a hit)
+        for w in short:
+            heads[(ord(w[0]) - 0x08FF) * 8 + len(w)] = 1
+        _fast_tables[lang] = _StopTable(keys_array, *lengths, packable, bool(words), long_words, heads)
     return _fast_tables[lang]
 
 
