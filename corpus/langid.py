@@ -107,7 +107,7 @@ _INERT_RANGES = (
 )  # fmt: skip
 _INERT_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _INERT_RANGES)
 # character classes of the fast path
-C_OTHER, C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_SCRIPT = range(7)  # (OTHER 0: zeros)
+C_OTHER, C_SPACE_LOW, C_SPACE_HIGH, C_AZ, C_INERT_LOW, C_INERT_HIGH, C_SCRIPT = range(7)
 _N_CLASSES = C_SCRIPT + 256
 _N_TRIAL, _ALPHA, _ALPHA_WIDTH, _BASE_FREQ = 7, 0.5, 0.05, 10000
 _CONV, _ITERATION_LIMIT, _PROB_THRESHOLD, _MAX_TEXT = 0.99999, 1000, 0.1, 10000
@@ -121,14 +121,6 @@ def _class_ranges() -> list[tuple[int, int, int]]:
     ranges += [(0x2000, 0x206F, C_SPACE_HIGH)]
     ranges += [(lo, hi, C_INERT_LOW if hi < 0x300 else C_INERT_HIGH) for lo, hi in _INERT_RANGES]
     return ranges + [(0x0900 + k, 0x0900 + k, C_SCRIPT + k) for k in range(256)]
-
-
-def _class_table(np):
-    """The fast-path class of every code point."""
-    classes = np.zeros(0x110000, dtype=np.uint16)  # (C_OTHER is 0)
-    for lo, hi, c in _class_ranges():
-        classes[lo : hi + 1] = c
-    return classes
 
 
 AZ_ENTRY, LOW_BIT = 0xFFFF, 0x8000  # code_table's entry for A-z; its bit of the "low" classes
