@@ -1118,13 +1118,12 @@ def count_flag(flags, bit):
 # --- line keys (corpus.repetition) -----------------------------------------------------------
 
 FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
-HASH_LANES = 4
 
 
 @njit(cache=True, nogil=True)
 def lane_hash(codes, a, b):
-    """A 64-bit hash of ``codes[a:b]``: FNV-1a run in ``HASH_LANES`` lanes (code point ``j``
-    in lane ``(j - a) % 4``), then FNV-1a's step over the four lanes' values in order and the
+    """A 64-bit hash of ``codes[a:b]``: FNV-1a run in four lanes (code point ``j`` in lane
+    ``(j - a) % 4``), then FNV-1a's step over the four lanes' values in order and the
     length. Four short dependency chains instead of one: ~3× faster than plain FNV-1a on a
     line, as good a hash (``repetition.lane_hash`` is the same in Python)."""
     prime = np.uint64(FNV_PRIME)

@@ -165,7 +165,7 @@ TABLE_CACHE = _os.path.join(_os.path.dirname(__file__), "_langid_tables.pickle")
 
 
 class _Tables:
-    """Profiles of the script languages as dense n-gram tables, the random stream, classes.
+    """Profiles of the script languages as dense n-gram tables, the random stream, the code table.
 
     Building them reads and filters eight profiles (~45 ms of every start), so ``pip install``
     saves them (``write_table_cache``) and ``cached`` loads them, keyed by this file, the
