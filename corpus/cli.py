@@ -225,14 +225,29 @@ def prelabel(
     out.print(f"pre-labelled {written} documents → {output} ({problems} skipped)", markup=False)
 
 
+LONG_RUNS = ("prelabel", "stream-build")  # commands that start the collector with ``long_run_gc``
+
+
+@app.callback()
+def resume_gc(ctx: typer.Context) -> None:
+    """The collector, paused while the command starts (``corpus.__main__``), runs again for a
+    command; one of ``LONG_RUNS`` resumes it itself once its imports are done."""
+    if ctx.invoked_subcommand not in LONG_RUNS:
+        import gc
+
+        gc.enable()
+
+
 def long_run_gc() -> None:
-    """Tune the cycle collector for a run over many documents: what start-up made is frozen
-    (never traversed again) and gen-0 collections are rarer. Per-document work makes many small
-    containers but no lasting cycles, so full collections were a few per cent of the time."""
+    """Tune the cycle collector for a run over many documents (and resume it, if paused): what
+    start-up made is frozen (never traversed again) and gen-0 collections are rarer.
+    Per-document work makes many small containers but no lasting cycles, so full collections
+    were a few per cent of the time."""
     import gc
 
     gc.freeze()
     gc.set_threshold(50_000, 50, 50)
+    gc.enable()
 
 
 def note_single_pass(input: Path, corpus_stats: bool) -> None:
@@ -673,9 +688,7 @@ from corpus.cli_annotate import annotate_app  # noqa: E402
 app.add_typer(annotate_app, name="annotate")
 
 
-def main() -> None:  # pragma: no cover - console entry point alias
-    app(prog_name="corpus")
-
-
 if __name__ == "__main__":  # pragma: no cover
+    from corpus.__main__ import main
+
     sys.exit(main())

@@ -41,7 +41,7 @@ def test_corpus_prelabel_runs_without_importing_rich(tmp_path: Path):
     record = {"id": "a", "text": "ঢাকায় আজ বৃষ্টি হয়েছে। আরও পড়ুন: খবর"}
     source.write_text(json.dumps(record) + "\n", encoding="utf-8")
     code = (
-        "import sys; from corpus.cli import main\n"
+        "import sys; from corpus.__main__ import main\n"
         f"sys.argv = ['corpus', 'prelabel', {str(source)!r}, '-o', {str(tmp_path / 'out.jsonl')!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('rich' in sys.modules)"
@@ -49,3 +49,25 @@ def test_corpus_prelabel_runs_without_importing_rich(tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     summary = f"pre-labelled 1 documents → {tmp_path / 'out.jsonl'} (0 skipped)"
     assert result.stdout.splitlines() == [summary, "False"]
+
+
+def _collector_after(args: list[str]) -> list[str]:
+    """``[gc enabled, objects frozen]`` once ``corpus <args>`` has run in a fresh process."""
+    code = (
+        "import gc, sys; from corpus.__main__ import main\n"
+        f"sys.argv = ['corpus', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return result.stdout.split()[-2:]
+
+
+def test_the_cycle_collector_is_paused_only_while_a_command_starts(tmp_path: Path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "ঢাকায় আজ বৃষ্টি হয়েছে।"}) + "\n", encoding="utf-8")
+    # a long run resumes it once its imports are done, start-up's objects frozen
+    assert _collector_after(["prelabel", str(source), "-o", str(tmp_path / "out.jsonl")]) == ["True", "True"]
+    # any other command gets it back as it starts, with nothing frozen
+    assert _collector_after(["schema", "--output", str(tmp_path / "schema")]) == ["True", "False"]
+    assert _collector_after(["--help"]) == ["False", "False"]  # (no command ran: the process ends)
