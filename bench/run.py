@@ -318,10 +318,14 @@ def throughput(
 
     out_dir = work / "out"
     out_dir.mkdir(exist_ok=True)
-    # whole-process runs (start-up included)
-    r = median_child(
-        [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w1.jsonl")], repeat
-    )
+
+    # whole-process runs (start-up included), each writing a new file: replacing the last run's
+    # would free its page cache inside the timed process (~3 ms of system time for 45 MB)
+    def fresh(output: Path):
+        return lambda: output.unlink(missing_ok=True)
+
+    w1 = out_dir / "prelabel-w1.jsonl"
+    r = median_child([*corpus_exe(), "prelabel", str(single), "-o", str(w1)], repeat, before=fresh(w1))
     row(
         "`corpus prelabel` (whole process, 1 worker)",
         n,
@@ -339,8 +343,9 @@ def throughput(
     results["kernels"] = _kernels.MODE
     if large_n:
         large = single_file(work, large_n, shard_size)
-        large_run = [*corpus_exe(), "prelabel", str(large), "-o", str(out_dir / "prelabel-large.jsonl")]
-        r = median_child(large_run, 1)
+        large_out = out_dir / "prelabel-large.jsonl"
+        large_run = [*corpus_exe(), "prelabel", str(large), "-o", str(large_out)]
+        r = median_child(large_run, 1, before=fresh(large_out))
         row(
             f"`corpus prelabel` on {large_n:,} documents (whole process, 1 worker)",
             large_n,
@@ -348,20 +353,19 @@ def throughput(
             f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB (MB/s at the first {n:,}'s mean size)",
         )
     alone = out_dir / "prelabel-alone.jsonl"
-    r = median_child([*corpus_exe(), "prelabel", str(single), "-o", str(alone), "--no-corpus-stats"], repeat)
+    alone_run = [*corpus_exe(), "prelabel", str(single), "-o", str(alone), "--no-corpus-stats"]
+    r = median_child(alone_run, repeat, before=fresh(alone))
     row(
         "`corpus prelabel --no-corpus-stats` (one pass, whole process)",
         n,
         r["cpu"],
         f"wall {r['wall']:.1f} s, RSS {r['peak_rss']:.0f} MiB",
     )
-    r = median_child(
-        [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "prelabel-w2.jsonl"), "--workers", "2"],
-        repeat,
-        "wall",
-    )
+    w2 = out_dir / "prelabel-w2.jsonl"
+    w2_run = [*corpus_exe(), "prelabel", str(single), "-o", str(w2), "--workers", "2"]
+    r = median_child(w2_run, repeat, "wall", before=fresh(w2))
     row("`corpus prelabel --workers 2` (wall clock, 2 cores)", n, r["wall"], "docs/s per wall second", False)
-    identical = (out_dir / "prelabel-w1.jsonl").read_bytes() == (out_dir / "prelabel-w2.jsonl").read_bytes()
+    identical = w1.read_bytes() == w2.read_bytes()
     results["workers_identical"] = identical
     for workers in (1, 2):
         dest = work / "releases"
@@ -435,8 +439,10 @@ def throughput(
         return rate(len(bracket), cpu_time(lambda job: justext.justext(job[0], job[1]), bracket))
 
     for _ in range(rounds):
-        prelabel_run = [*corpus_exe(), "prelabel", str(single), "-o", str(out_dir / "paired.jsonl")]
+        paired_out = out_dir / "paired.jsonl"
+        prelabel_run = [*corpus_exe(), "prelabel", str(single), "-o", str(paired_out)]
         before = peer_rate()
+        paired_out.unlink(missing_ok=True)
         ours_cpu = run_child(prelabel_run, sample_tree=False)["cpu"]
         middle = peer_rate()
         shutil.rmtree(release, ignore_errors=True)

@@ -7,7 +7,36 @@ never text taken from a particular article.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, cached_property
+
+
+class LazyPattern:
+    """``re.compile(pattern, flags)``, compiled the first time it is used.
+
+    Most patterns serve the reference path and the few lines the kernels leave to Python:
+    compiling them all at import was ~3 ms of every command's start-up. Each attribute of the
+    compiled pattern (``search``, ``sub``, ...) is looked up once, then held here.
+    """
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.source = (pattern, flags)
+
+    @property
+    def pattern(self) -> str:
+        """The pattern string (``re.Pattern.pattern``), without compiling it."""
+        return self.source[0]
+
+    @cached_property
+    def compiled(self) -> re.Pattern:
+        return re.compile(*self.source)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("source", "compiled"):  # (copy, pickle: not here)
+            raise AttributeError(name)
+        value = getattr(self.compiled, name)
+        setattr(self, name, value)
+        return value
+
 
 # Phrases that open (or make up) a boilerplate piece, per category.
 # News agencies, as they are tagged in datelines (bn, hi, en).
@@ -270,16 +299,16 @@ INLINE_CUE_PHRASES: tuple[str, ...] = (
     "বিজ্ঞাপন",
     "विज्ञापन",
 )
-INLINE_CUE = re.compile(r"[।.!?]\s*(" + "|".join(map(re.escape, INLINE_CUE_PHRASES)) + ")")
+INLINE_CUE = LazyPattern(r"[।.!?]\s*(" + "|".join(map(re.escape, INLINE_CUE_PHRASES)) + ")")
 
 # An agency tag in parentheses inside a dateline that opens a paragraph ("ঢাকা, ১০ নভেম্বর (বাসস) :
 # …", "नई दिल्ली (एजेंसी)। …"): the tag is attribution, the dateline and the rest are body.
-DATELINE_AGENCY = re.compile(
+DATELINE_AGENCY = LazyPattern(
     rf"^[^\S\n]*[^\s()।.!?][^\n()।.!?]{{0,38}}?[^\S\n]*(\((?:{'|'.join(AGENCY_NAMES)})\))", re.MULTILINE
 )
 
 # A byline/agency prefix at the start of a line, followed by the body ("নিজস্ব প্রতিবেদক: …").
-BYLINE_PREFIX = re.compile(
+BYLINE_PREFIX = LazyPattern(
     r"^\s*(?:নিজস্ব প্রতিবেদক|নিজস্ব সংবাদদাতা|ডেস্ক রিপোর্ট|অনলাইন ডেস্ক|স্টাফ রিপোর্টার|"
     r"বিশেষ প্রতিনিধি|জেলা প্রতিনিধি|প্রতিনিধি|সংবাদদাতা|"
     r"न्यूज़ डेस्क|न्यूज डेस्क|डिजिटल डेस्क|ब्यूरो रिपोर्ट|संवाददाता|"

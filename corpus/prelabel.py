@@ -51,6 +51,7 @@ from corpus.lexicon import (
     CUES,
     SECTION_WORDS,
     STOP_WORDS,
+    LazyPattern,
     cue_pattern,
     finite_forms,
     literal_starts,
@@ -85,13 +86,13 @@ _ORDERED_CUES = tuple((category, phrase) for category in _CUE_ORDER for phrase i
 _LIST_HEADERS = ("related_links", "listing")
 # what a bare place/date opening a paragraph looks like on its own, once a split isolates it
 _DATELINE_LIKE = ("timestamp", "navigation", "other")
-_PERIOD_END = re.compile(r"[।॥.][\"'”’»)\]]*$")
-_EXCLAIM_END = re.compile(r"[!?][\"'”’»)\]]*$")
-_SENTENCE_END = re.compile(r"[।॥!?]|\.(?=\s|$)")
-_TOKEN = re.compile(rf"[{INDIC_LETTER}A-Za-z0-9০-৯०-९][^\s]*")
-_DESK_CODE = re.compile(rf"^[{INDIC_LETTER}A-Z]{{1,8}}(?:/[{INDIC_LETTER}A-Z]{{1,8}})+$")
-_MENU = re.compile(r"\S\s*(?:\||»|›|>|/|•)\s*\S")
-_CODE = re.compile(r"^\s*(?:[{<]|function\s*\(|var\s|window\.|document\.)|</?[a-z]+[ >]")
+_PERIOD_END = LazyPattern(r"[।॥.][\"'”’»)\]]*$")
+_EXCLAIM_END = LazyPattern(r"[!?][\"'”’»)\]]*$")
+_SENTENCE_END = LazyPattern(r"[।॥!?]|\.(?=\s|$)")
+_TOKEN = LazyPattern(rf"[{INDIC_LETTER}A-Za-z0-9০-৯०-९][^\s]*")
+_DESK_CODE = LazyPattern(rf"^[{INDIC_LETTER}A-Z]{{1,8}}(?:/[{INDIC_LETTER}A-Z]{{1,8}})+$")
+_MENU = LazyPattern(r"\S\s*(?:\||»|›|>|/|•)\s*\S")
+_CODE = LazyPattern(r"^\s*(?:[{<]|function\s*\(|var\s|window\.|document\.)|</?[a-z]+[ >]")
 _MONTH_NAMES = (
     *"জানুয়ারি ফেব্রুয়ারি মার্চ এপ্রিল মে জুন জুলাই আগস্ট সেপ্টেম্বর অক্টোবর নভেম্বর ডিসেম্বর".split(),
     *"जनवरी फरवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर अक्टूबर नवंबर दिसंबर".split(),
@@ -112,7 +113,7 @@ _DATE_FORMS = (
     rf"{_DIGITS}{{1,4}}[/-]{_DIGITS}{{1,2}}[/-]{_DIGITS}{{2,4}}",  # 13/10/2025
     "|".join(f"(?:{'|'.join(units)}) {word}" for word, units in _AGO.items()),  # ২ ঘণ্টা আগে
 )
-_DATE = re.compile(f"(?:{'|'.join(_DATE_FORMS)})")
+_DATE = LazyPattern(f"(?:{'|'.join(_DATE_FORMS)})")
 
 
 @dataclass(frozen=True)

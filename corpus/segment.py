@@ -30,17 +30,18 @@ from dataclasses import dataclass
 
 from corpus import lexicon, prebuilt
 from corpus.document import trim
+from corpus.lexicon import LazyPattern
 
 INDIC_LETTER = "\u0980-\u09ff\u0900-\u097f"
 _TERMINATORS = "!?।॥"
-_GLUE_AFTER_TERMINATOR = re.compile(rf"[{_TERMINATORS}](?=[{INDIC_LETTER}A-Za-z])|\.(?=[{INDIC_LETTER}])")
-_INDIC_THEN_LATIN_CAP = re.compile(rf"(?<=[{INDIC_LETTER}])(?=[A-Z][a-z])")
-_CAMEL_KICKER = re.compile(r"(?<=[a-z])(?=[A-Z][a-z][A-Za-z0-9]*(?: [A-Za-z0-9]+){0,4} ?:\s)")
-_TRAILING_LATIN_TAG = re.compile(rf"(?<=[{_TERMINATORS}.])\s+(\([A-Za-z][A-Za-z &-]{{2,60}}\))\s*$")
+_GLUE_AFTER_TERMINATOR = LazyPattern(rf"[{_TERMINATORS}](?=[{INDIC_LETTER}A-Za-z])|\.(?=[{INDIC_LETTER}])")
+_INDIC_THEN_LATIN_CAP = LazyPattern(rf"(?<=[{INDIC_LETTER}])(?=[A-Z][a-z])")
+_CAMEL_KICKER = LazyPattern(r"(?<=[a-z])(?=[A-Z][a-z][A-Za-z0-9]*(?: [A-Za-z0-9]+){0,4} ?:\s)")
+_TRAILING_LATIN_TAG = LazyPattern(rf"(?<=[{_TERMINATORS}.])\s+(\([A-Za-z][A-Za-z &-]{{2,60}}\))\s*$")
 _VIRAMAS = "\u09cd\u094d"
 _MIN_HALF = 5
-_PERIOD = re.compile(r"[।॥]|\.\s")
-_WORD = re.compile(rf"[{INDIC_LETTER}]+")
+_PERIOD = LazyPattern(r"[।॥]|\.\s")
+_WORD = LazyPattern(rf"[{INDIC_LETTER}]+")
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ assert r"(\((?:" in lexicon.DATELINE_AGENCY.pattern  # an agency tag is in paren
 assert lexicon.BYLINE_PREFIX.pattern.startswith(r"^\s*")  # a byline starts a line's text with one of:
 _BYLINE_STARTS = tuple(lexicon.literal_starts(lexicon.BYLINE_PREFIX.pattern.removeprefix(r"^\s*")))
 assert lexicon.INLINE_CUE.pattern.startswith(r"[।.!?]\s*(")  # a terminator, whitespace, a phrase
-_WORD5 = re.compile(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
+_WORD5 = LazyPattern(rf"[{INDIC_LETTER}]{{{_MIN_HALF},}}")
 _scan_rows: tuple | None = None
 
 
