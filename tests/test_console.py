@@ -71,3 +71,20 @@ def test_the_cycle_collector_is_paused_only_while_a_command_starts(tmp_path: Pat
     # any other command gets it back as it starts, with nothing frozen
     assert _collector_after(["schema", "--output", str(tmp_path / "schema")]) == ["True", "False"]
     assert _collector_after(["--help"]) == ["False", "False"]  # (no command ran: the process ends)
+
+
+def test_the_modules_regexes_compile_on_first_use_and_match_as_compiled():
+    code = (
+        "import re, pickle; from corpus import cli, stream, prelabel, segment, lexicon\n"
+        "lazy = [v for m in (prelabel, segment, lexicon) for v in vars(m).values()"
+        " if isinstance(v, lexicon.LazyPattern)]\n"
+        "print(len(lazy), sum('compiled' in v.__dict__ for v in lazy))\n"
+        "p = prelabel._DATE; text = 'ঢাকা, ১৩ অক্টোবর ২০২৫'\n"
+        "compiled = re.compile(p.pattern)\n"
+        "print(p.pattern == p.source[0], p.search(text).span() == compiled.search(text).span())\n"
+        "print(type(pickle.loads(pickle.dumps(p))).__name__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    counted, same, copied = result.stdout.splitlines()
+    assert int(counted.split()[0]) >= 15 and counted.split()[1] == "0"  # none compiled by start-up
+    assert same == "True True" and copied == "LazyPattern"
