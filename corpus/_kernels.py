@@ -1043,11 +1043,21 @@ def _keyed(h, length):
 
 # --- ingest checks (corpus.segment.nfc_unchanged, control_count) ----------------------------
 
-NFC_UNCHANGED, NFC_CHANGES, NFC_MARK_PAIRS = 0, 1, 2
+NFC_UNCHANGED, NFC_CHANGES = 0, 1
 _NFC_UNSAFE, _NFC_ROLES, _CONTROL = _segment.F_NFC_UNSAFE, _segment.F_NFC_ROLES, _segment.F_CONTROL
-_UNBUILT_BIT = np.uint32(1 << 31)  # set in UNBUILT, in no flag word: the roles' bits end below it
-_FLAG_BITS = [v for k, v in vars(_segment).items() if k.startswith("F_") and k != "F_NFC_ROLES"]
-assert UNBUILT & _UNBUILT_BIT and max(_FLAG_BITS) < _UNBUILT_BIT and (1 << (_NFC_ROLES + 6)) <= _UNBUILT_BIT
+_CCC = _segment.F_CCC
+_SHIFTS = ("F_NFC_ROLES", "F_CCC")  # where fields of the flag word start: not flag bits
+_UNBUILT_BIT = np.uint32(1 << 31)  # set in UNBUILT, in no flag word: the classes' bits end below it
+_FLAG_BITS = [v for k, v in vars(_segment).items() if k.startswith("F_") and k not in _SHIFTS]
+assert UNBUILT & _UNBUILT_BIT and max(_FLAG_BITS) < _UNBUILT_BIT and (1 << (_NFC_ROLES + 6)) <= (1 << _CCC)
+assert _CCC + 8 == 31  # (a class is at most 254)
+
+
+@njit(cache=True, nogil=True)
+def _marks_descend(before, f, pair):
+    """1 if ``pair`` (the roles of neighbours ``before``, ``f``) holds role 2, two combining
+    marks, and their classes descend: NFC reorders them."""
+    return ((pair >> 2) & 1) & np.uint32((before >> _CCC) > (f >> _CCC))
 
 
 @kernel("u4[::1]", "u4[::1]", "b1")
@@ -1065,44 +1075,40 @@ def take_flags(codes, table, checks):
             flags[i] = f
             seen |= f
         return flags, (seen & _UNBUILT_BIT) != 0, -1, -1
-    roles = np.uint32(0)  # every role pair of neighbours
+    roles = np.uint32(0)  # every role pair of neighbours (roles 0 and 1: NFC changes the text)
+    descend = np.uint32(0)  # two combining marks whose classes descend (NFC reorders them)
     before = np.uint32(0)
     controls = 0
     for i in range(n):
         f = table[codes[i]]
         flags[i] = f
         seen |= f
-        roles |= (before >> _NFC_ROLES) & (f >> (_NFC_ROLES + 3)) & np.uint32(7)
+        pair = (before >> _NFC_ROLES) & (f >> (_NFC_ROLES + 3)) & np.uint32(7)
+        roles |= pair
+        descend |= _marks_descend(before, f, pair)
         controls += (f & _CONTROL) != 0
         before = f
     unbuilt = (seen & _UNBUILT_BIT) != 0
-    if seen & _NFC_UNSAFE or roles & 3:
-        verdict = NFC_CHANGES
-    elif roles:
-        verdict = NFC_MARK_PAIRS
-    else:
-        verdict = NFC_UNCHANGED
+    verdict = NFC_CHANGES if seen & _NFC_UNSAFE or roles & 3 or descend else NFC_UNCHANGED
     return flags, unbuilt, verdict, controls
 
 
 @kernel("u4[::1]")
 def nfc_verdict(flags):
-    """``NFC_CHANGES`` if a character is NFC-unsafe or a neighbour pair composes or decomposes
-    (roles 0 and 1), ``NFC_MARK_PAIRS`` if the only roles are pairs of combining marks (their
-    classes decide), else ``NFC_UNCHANGED``."""
+    """``NFC_CHANGES`` if a character is NFC-unsafe, a neighbour pair composes or decomposes
+    (roles 0 and 1) or is two combining marks whose classes descend (role 2: NFC reorders
+    them), else ``NFC_UNCHANGED``: then NFC leaves the text as it is."""
     n = len(flags)
-    marks = False
     for i in range(n):
         f = flags[i]
         if f & _NFC_UNSAFE:
             return NFC_CHANGES
         if i + 1 < n:
-            roles = (f >> _NFC_ROLES) & (flags[i + 1] >> (_NFC_ROLES + 3)) & 7
-            if roles & 3:
+            after = flags[i + 1]
+            pair = (f >> _NFC_ROLES) & (after >> (_NFC_ROLES + 3)) & 7
+            if pair & 3 or _marks_descend(f, after, pair):
                 return NFC_CHANGES
-            if roles:
-                marks = True
-    return NFC_MARK_PAIRS if marks else NFC_UNCHANGED
+    return NFC_UNCHANGED
 
 
 @kernel("u4[::1]", "i8")

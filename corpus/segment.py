@@ -302,6 +302,7 @@ F_OTHER_LETTER = 1 << 12  # unicodedata.category(ch) == "Lo"
 # length mark); 1: a decomposable character followed by a mark; 2: two combining marks
 # (reordered if their classes descend).
 F_NFC_ROLES = 16
+F_CCC = 23  # bits 23-30: the canonical combining class (unicodedata.combining), for role 2
 
 TOKEN_START = rf"[{INDIC_LETTER}A-Za-z0-9০-৯०-९]"
 TOKEN_STRIP = ",;:'\"‘’“”()।"
@@ -374,7 +375,7 @@ class _CharTable:
         right = (ch in _NFC_SECOND, combining or ch in _NFC_SECOND, combining)
         for k in range(3):
             f |= (left[k] << (F_NFC_ROLES + k)) | (right[k] << (F_NFC_ROLES + 3 + k))
-        return f
+        return f | (unicodedata.combining(ch) << F_CCC)
 
     def lookup(self, text: str, checks: bool = True) -> tuple:
         """``(codes, flags, NFC verdict, control count)`` of ``text`` (``_kernels.take_flags``);
@@ -482,13 +483,7 @@ def nfc_unchanged(text: str) -> bool:
     """True only if ``unicodedata.normalize("NFC", text) == text`` (a fast, sufficient check)."""
     import corpus._kernels as _kernels
 
-    _, _, flags, verdict, _ = _char_facts(text, checks=True)  # (verdict: _kernels.nfc_verdict)
-    if verdict != _kernels.NFC_MARK_PAIRS:
-        return verdict == _kernels.NFC_UNCHANGED
-    roles = (flags[:-1] >> F_NFC_ROLES) & (flags[1:] >> (F_NFC_ROLES + 3)) & 7
-    # only pairs of combining marks: NFC reorders them if their combining classes descend
-    ccc = unicodedata.combining
-    return all(ccc(text[i]) <= ccc(text[i + 1]) for i in roles.nonzero()[0].tolist())
+    return _char_facts(text, checks=True)[3] == _kernels.NFC_UNCHANGED  # (_kernels.nfc_verdict)
 
 
 def control_count(text: str) -> int:
