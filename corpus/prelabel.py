@@ -481,13 +481,13 @@ def documents_columns(
     ]
     if not FAST:
         columns = [prelabel_columns(doc.text, doc.lang, CLASSIFIER, r) for doc, r in zip(docs, repeats)]
-    else:
-        columns = []
-        for at in range(0, len(docs), STAGE_TEXTS):
-            group = docs[at : at + STAGE_TEXTS]
-            texts, langs = [doc.text for doc in group], [doc.lang for doc in group]
-            columns += _prelabel_fast_stages(texts, langs, CLASSIFIER, repeats[at : at + STAGE_TEXTS])
-    return [c._replace(model_version=MODEL_VERSION) for c in columns]
+        return [c._replace(model_version=MODEL_VERSION) for c in columns]
+    columns = []
+    for at in range(0, len(docs), STAGE_TEXTS):
+        group = docs[at : at + STAGE_TEXTS]
+        texts, langs, known = [d.text for d in group], [d.lang for d in group], repeats[at : at + STAGE_TEXTS]
+        columns += _prelabel_fast_stages(texts, langs, CLASSIFIER, known, MODEL_VERSION)
+    return columns
 
 
 # --- Fast path ------------------------------------------------------------------------------
@@ -784,6 +784,7 @@ def _prelabel_fast_stages(
     langs: Sequence[str],
     classifier: Classifier | None,
     line_repeats: Sequence[Sequence[int] | None],
+    model_version: str = "",
 ) -> list[SpanColumns]:
     """``_prelabel_fast`` of each text, one stage at a time over all of them: segmentation,
     then the pieces' facts, then the labels. Each stage's code and tables stay in the CPU's
@@ -797,9 +798,9 @@ def _prelabel_fast_stages(
     labelled = []
     for text, pieces, repeats, known in zip(texts, segmented, line_repeats, facts):
         if known is None:  # (no pieces: a text of whitespace only)
-            labelled.append(SpanColumns([], [], [], []))
+            labelled.append(SpanColumns([], [], [], [], model_version))
         else:
-            labelled.append(_labelled(text, pieces, repeats, known, classifier))
+            labelled.append(_labelled(text, pieces, repeats, known, classifier, model_version))
     return labelled
 
 
@@ -809,6 +810,7 @@ def _labelled(
     line_repeats: Sequence[int] | None,
     piece_facts: tuple,
     classifier: Classifier | None,
+    model_version: str = "",
 ) -> SpanColumns:
     """The spans of ``text`` from its pieces (``segment_arrays``) and their facts (``_piece_facts``)."""
     starts, ends, lines, glued = pieces
@@ -835,4 +837,4 @@ def _labelled(
         rounded = [score if k >= 0 else round(score, 4) for score, k in zip(rounded, places.tolist())]
     lists = (starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded)
     arrays = KernelArrays((starts, ends, categories, places), lists) if not uncertain else None
-    return SpanColumns(*lists, arrays=arrays)
+    return SpanColumns(*lists, model_version, arrays)
