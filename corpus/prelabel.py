@@ -381,7 +381,9 @@ class KernelArrays:
 
     def of(self, columns: SpanColumns) -> tuple | None:
         """The arrays, if ``columns`` holds the lists they were made with; else None."""
-        return self.arrays if all(a is b for a, b in zip(self.lists, columns[:4])) else None
+        starts, ends, categories, scores = self.lists  # (not all() of a generator: per line)
+        same = starts is columns[0] and ends is columns[1] and categories is columns[2]
+        return self.arrays if same and scores is columns[3] else None
 
 
 class SpanColumns(NamedTuple):
@@ -835,6 +837,6 @@ def _labelled(
     rounded = scores.tolist()  # (rounded by the kernel where it is certain)
     if uncertain:
         rounded = [score if k >= 0 else round(score, 4) for score, k in zip(rounded, places.tolist())]
-    lists = (starts.tolist(), ends.tolist(), [names[c] for c in categories.tolist()], rounded)
+    lists = (starts.tolist(), ends.tolist(), list(map(names.__getitem__, categories.tolist())), rounded)
     arrays = KernelArrays((starts, ends, categories, places), lists) if not uncertain else None
     return SpanColumns(*lists, model_version, arrays)
