@@ -1239,6 +1239,11 @@ def line_repeats(keys, sizes, table_keys, table_counts, itself):
             at = (at + 1) & mask
     if total == 0:
         return counts
+    unrepeated = 0  # the characters of lines found in no other document: the median is 0 if
+    for i in range(n):  # they are half (stably sorted by count, they come first)
+        unrepeated += sizes[i] * (counts[i] == 0)
+    if 2 * unrepeated >= total:
+        return counts
     order = np.argsort(counts, kind="mergesort")
     seen = 0
     median = 0
