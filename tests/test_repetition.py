@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corpus import repetition
@@ -186,3 +187,21 @@ def test_the_compiled_pre_labeler_reads_the_repeats_like_the_reference(monkeypat
     monkeypatch.setattr(prelabel, "FAST", False)
     monkeypatch.setattr(segment, "FAST", False)
     assert [prelabel_text(t, lang, stats) for t, lang in zip(texts, langs)] == fast
+
+
+def test_compiled_repeats_equal_the_python_ones_on_random_counts(monkeypatch):
+    """The weighted median both ways (0 when the unrepeated lines hold half the characters, else
+    found by sorting), on random lines, counts and sizes."""
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        keys = rng.integers(0, 12, n).astype(np.uint64)  # (0: a blank line)
+        sizes = np.where(keys == 0, 0, rng.integers(1, 90, n)).astype(np.int64)
+        known = np.arange(1, 12, dtype=np.uint64)[rng.random(11) < 0.7]
+        counts = rng.integers(1, 6, len(known)).astype(np.int64)
+        stats = LineStats(known, counts, frozenset({7}), 7)
+        sha = f"{7:016x}" + "0" * 48 if rng.random() < 0.5 else "f" * 64  # in the sample or not
+        fast = stats.repeats_array("", sha, (keys, sizes)).tolist()
+        with monkeypatch.context() as m:
+            m.setattr(repetition, "FAST", False)
+            assert stats.repeats_array("", sha, (keys, sizes)).tolist() == fast
