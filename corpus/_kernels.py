@@ -581,6 +581,27 @@ def replay(ids, dense, stream, positions, n_langs, conv, limit, compensated, tri
     return acc, acc_other
 
 
+@kernel("f8[::1]", "f8", "i8[::1]", "i8", "f8")
+def best_language(acc, other, positions, first_other, threshold):
+    """langdetect's pick from a walk's probabilities (``acc`` of the script languages at
+    ``positions`` in its language order, ``other`` for the rest, the first of which is at
+    ``first_other``, -1 if none): the largest above ``threshold``, the first in language order
+    on a tie (its sort is stable). ``(position, probability)``, or ``(-1, 0.0)`` if none is
+    above."""
+    best = -1
+    prob = 0.0
+    for k in range(len(positions)):
+        v = acc[k]
+        if v > threshold and (best < 0 or v > prob or (v == prob and positions[k] < best)):
+            best = positions[k]
+            prob = v
+    if first_other >= 0 and other > threshold:
+        if best < 0 or other > prob or (other == prob and first_other < best):
+            best = first_other
+            prob = other
+    return best, prob
+
+
 @kernel("f8[::1]", "b1")
 def builtin_sum(values, compensated):
     """Python's ``sum(values)`` of floats: left to right from ``values[0]``; from Python 3.12 on

@@ -454,16 +454,11 @@ def _replay(tables: _Tables, ids) -> tuple[str, float]:
         tables.extend_stream(len(tables.stream_array) + (1 << 16))
     # langdetect keeps the languages above the threshold, sorted by probability (stable: the
     # first in its language order wins a tie); the 47 others all have ``acc_other``
-    values = acc.tolist()
-    others = [acc_other] if tables.first_other is not None else []
-    above = [p for p in (*values, *others) if p > _PROB_THRESHOLD]
-    if not above:
+    first_other = -1 if tables.first_other is None else tables.first_other
+    at, prob = _kernels.best_language(acc, acc_other, tables.position_array, first_other, _PROB_THRESHOLD)
+    if at < 0:
         raise LanguageError("language undetectable")
-    prob = max(above)
-    tied = [at for at, value in zip(tables.positions, values) if value == prob]
-    if others and acc_other == prob:
-        tied.append(tables.first_other)
-    lang = tables.langlist[min(tied)]
+    lang = tables.langlist[at]
     if lang not in LANGUAGES:
         supported = ", ".join(LANGUAGES)
         raise LanguageError(f"language '{lang}' (p={prob:.2f}) is not supported ({supported})")
