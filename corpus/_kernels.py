@@ -1175,6 +1175,12 @@ def lane_hash(codes, a, b):
     return (h ^ np.uint64(b - a)) * prime
 
 
+@kernel("u4[::1]")
+def text_key(codes):
+    """``repetition.document_key``: ``lane_hash`` of all of a text's code points."""
+    return lane_hash(codes, 0, len(codes))
+
+
 @kernel("u4[::1]", "u4[::1]")
 def line_hashes(codes, flags):
     """Per line (split at LF): ``lane_hash`` of its code points, whitespace trimmed at both

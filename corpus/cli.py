@@ -17,7 +17,7 @@ import orjson
 import typer
 
 from corpus.console import Console
-from corpus.document import Document
+from corpus.document import Article, Document
 from corpus.ingest import IO_BUFFER, Problem
 from corpus.labels import CATEGORIES, CATEGORY_NAMES, LABELS, label_of
 from corpus.staging import staging_path
@@ -263,7 +263,7 @@ def note_single_pass(input: Path, corpus_stats: bool) -> None:
     )
 
 
-def prelabel_record(doc: Document, labelled: "SpanColumns | None" = None) -> dict:
+def prelabel_record(doc: "Document | Article", labelled: "SpanColumns | None" = None) -> dict:
     """What ``corpus prelabel`` writes for ``doc``: its spans, or ``labelled`` (the spans of a
     document not labelled yet, ``corpus.stream``'s)."""
     if labelled is None:
@@ -286,7 +286,7 @@ def _columns_of(doc: Document) -> "SpanColumns":
     return SpanColumns.of(doc.spans, doc.model_version)
 
 
-def prelabel_json(doc: Document, labelled: "SpanColumns | None" = None) -> bytes:
+def prelabel_json(doc: "Document | Article", labelled: "SpanColumns | None" = None) -> bytes:
     """The line ``corpus prelabel`` writes for ``doc``: ``json.dumps(prelabel_record(doc,
     labelled), ensure_ascii=False)`` in UTF-8, newline included, built directly.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from corpus.labels import label_of
 
@@ -57,6 +58,15 @@ class Document:
     def label_source(self) -> str:
         sources = {s.label_source for s in self.spans}
         return "human" if sources == {"human"} else "model"
+
+
+class Article(NamedTuple):
+    """A document as ``corpus prelabel`` reads and writes it: id, text and language. Its
+    output holds no hash, so none is made (``corpus.stream.prelabel_lines``)."""
+
+    doc_id: str
+    text: str
+    lang: str
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -129,18 +129,21 @@ def input_files(path: Path) -> list[Path]:
     return [path]  # a file, or a pipe streaming JSONL
 
 
-def read_records(path: Path, display_root: Path | None = None) -> Iterator[dict | Problem]:
+def read_records(
+    path: Path, display_root: Path | None = None, hashes: bool = True
+) -> Iterator[dict | Problem]:
     """Yield raw ``{"doc_id", "text", "raw_sha256", ...}`` records without language detection
     (``"text_sha256"`` too where the text is the raw one, else None).
 
-    ``display_root`` shortens the file names used in records and messages.
+    ``display_root`` shortens the file names used in records and messages. Without
+    ``hashes`` the records have neither sha256 (what ``corpus prelabel`` reads: it writes none).
     """
     for file in input_files(path):
         shown = _display(file, display_root)
         if file.suffix == ".jsonl":
-            yield from _read_jsonl(file, shown)
+            yield from _read_jsonl(file, shown, hashes)
         else:
-            yield from _read_txt(file, shown)
+            yield from _read_txt(file, shown, hashes)
 
 
 def read_documents(
@@ -195,26 +198,22 @@ def _display(file: Path, root: Path | None) -> str:
     return file.as_posix()
 
 
-def _read_txt(file: Path, shown: str) -> Iterator[dict | Problem]:
+def _read_txt(file: Path, shown: str, hashes: bool = True) -> Iterator[dict | Problem]:
     try:
         raw = file.read_bytes()
         text = decode_text(raw)
     except (OSError, InputError) as err:
         yield Problem(shown, str(err) if isinstance(err, InputError) else err.strerror or str(err))
         return
-    yield {
-        "origin": shown,
-        "doc_id": file.stem,
-        "text": text,
-        "raw_sha256": sha256_hex(raw),
-        "source_file": shown,
-    }
+    yield {"origin": shown, "doc_id": file.stem, "text": text, "source_file": shown} | (
+        {"raw_sha256": sha256_hex(raw)} if hashes else {}
+    )
 
 
 READ_GROUP = 32  # lines of a JSONL file decoded, then normalised, as a group: each step's code stays in cache
 
 
-def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
+def _read_jsonl(file: Path, shown: str, hashes: bool = True) -> Iterator[dict | Problem]:
     try:
         handle = file.open("rb", buffering=IO_BUFFER)
     except OSError as err:
@@ -224,10 +223,12 @@ def _read_jsonl(file: Path, shown: str) -> Iterator[dict | Problem]:
         numbered = enumerate(handle, start=1)
         size = READ_GROUP if file.is_file() else 1  # (a pipe: each line as soon as it comes)
         while group := list(islice(numbered, size)):
-            yield from _jsonl_records(group, file, shown)
+            yield from _jsonl_records(group, file, shown, hashes)
 
 
-def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> list[dict | Problem]:
+def _jsonl_records(
+    group: list[tuple[int, bytes]], file: Path, shown: str, hashes: bool = True
+) -> list[dict | Problem]:
     """The records (or problems) of numbered JSONL lines, one step at a time across them."""
     parsed: list = []
     for lineno, line in group:
@@ -249,12 +250,16 @@ def _jsonl_records(group: list[tuple[int, bytes]], file: Path, shown: str) -> li
             parsed.append(Problem(origin, 'record has no "text" string'))
         else:
             parsed.append((origin, lineno, record))
-    return [item if isinstance(item, Problem) else _jsonl_record(*item, file, shown) for item in parsed]
+    return [
+        item if isinstance(item, Problem) else _jsonl_record(*item, file, shown, hashes) for item in parsed
+    ]
 
 
-def _jsonl_record(origin: str, lineno: int, record: dict, file: Path, shown: str) -> dict | Problem:
+def _jsonl_record(
+    origin: str, lineno: int, record: dict, file: Path, shown: str, hashes: bool = True
+) -> dict | Problem:
     try:
-        raw_sha256 = sha256_hex(record["text"])
+        raw_sha256 = sha256_hex(record["text"]) if hashes else _encodable(record["text"])
         text = check_text(normalise_text(record["text"]))
     except UnicodeEncodeError as err:
         bad = f"\\u{ord(record['text'][err.start]):04x}"
@@ -263,15 +268,24 @@ def _jsonl_record(origin: str, lineno: int, record: dict, file: Path, shown: str
         return Problem(origin, str(err))
     raw_id = record.get("id", record.get("doc_id"))
     doc_id = str(raw_id) if raw_id not in (None, "") else f"{file.stem}-{lineno:07d}"
+    hashed = {"raw_sha256": raw_sha256, "text_sha256": raw_sha256 if text == record["text"] else None}
     return {
         "origin": origin,
         "doc_id": doc_id,
         "text": text,
-        "raw_sha256": raw_sha256,
-        "text_sha256": raw_sha256 if text == record["text"] else None,  # (hashed once)
+        **(hashed if hashes else {}),  # (text_sha256: hashed once where the text is the raw one)
         "source_file": shown,
         **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
     }
+
+
+def _encodable(text: str) -> str:
+    """Raise ``UnicodeEncodeError`` at a lone surrogate, as encoding ``text`` to hash it
+    would; else "". Only a text NFC might change can hold one (a surrogate's flags mark it
+    NFC-unsafe), so the usual text is not encoded at all."""
+    if not nfc_unchanged(text):
+        text.encode("utf-8")
+    return ""
 
 
 _BOM = "\ufeff".encode()

@@ -44,7 +44,7 @@ from corpus.classifier import (
     Classifier,
     repeats_feature,
 )
-from corpus.document import Document, Span
+from corpus.document import Article, Document, Span
 from corpus.labels import CATEGORY_NAMES, label_of
 from corpus.lexicon import (
     CUE_SOURCES,
@@ -471,15 +471,16 @@ assert STAGE_TEXTS <= _segment.FLAGS_KEPT
 
 
 def documents_columns(
-    docs: Sequence[Document], corpus: LineStats | None = None, lines: Sequence[tuple | None] | None = None
+    docs: Sequence[Document | Article],
+    corpus: LineStats | None = None,
+    lines: Sequence[tuple | None] | None = None,
 ) -> list[SpanColumns]:
     """``document_columns`` of each document (``lines``: each one's ``line_keys`` if known),
     computed a stage at a time across groups of ``STAGE_TEXTS`` (``_prelabel_fast_stages``)."""
     known = lines if lines is not None else [None] * len(docs)
     line_repeats = (corpus.repeats_array if FAST else corpus.line_repeats) if corpus is not None else None
     repeats = [
-        line_repeats(doc.text, doc.text_sha256, keys) if line_repeats is not None else None
-        for doc, keys in zip(docs, known)
+        line_repeats(doc.text, keys) if line_repeats is not None else None for doc, keys in zip(docs, known)
     ]
     if not FAST:
         columns = [prelabel_columns(doc.text, doc.lang, CLASSIFIER, r) for doc, r in zip(docs, repeats)]

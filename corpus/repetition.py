@@ -10,10 +10,11 @@ labelled on its own, e.g. by the Label Studio ML backend) the count is 0 everywh
 
 Memory is bounded and the counts do not depend on input order, batching or the number of
 workers: they come from a bottom-k sample, the ``SAMPLE_SIZE`` distinct texts with the
-smallest sha256, so they are exact for corpora of up to ``SAMPLE_SIZE`` distinct texts and
-counts in a uniform sample of that size beyond (a line on every page of a site is still
-found on most of the sample's pages of that site). Identical texts count once. About 16 bytes
-per distinct sampled line: a few MB at the full sample.
+smallest ``document_key`` (a 64-bit hash of the text's code points), so they are exact for
+corpora of up to ``SAMPLE_SIZE`` distinct texts and counts in a uniform sample of that size
+beyond (a line on every page of a site is still found on most of the sample's pages of that
+site). Identical texts count once. About 16 bytes per distinct sampled line: a few MB at the
+full sample.
 
 A line's key is a 64-bit hash of its trimmed code points, FNV-1a in four lanes
 (``lane_hash``; ``line_keys`` compiled when ``FAST``, the same numbers in Python otherwise).
@@ -21,7 +22,6 @@ A line's key is a 64-bit hash of its trimmed code points, FNV-1a in four lanes
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,13 +63,16 @@ def line_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array(keys, dtype=np.uint64), np.array(sizes, dtype=np.int64)
 
 
-def document_key(text_sha256: str) -> int:
-    """The sample order of a document: the first 8 bytes of its text's sha256."""
-    return int(text_sha256[:16], 16)
+def document_key(text: str) -> int:
+    """The sample order of a document: ``lane_hash`` of all its code points (equal texts,
+    equal keys). Compiled, from the code points its line keys are read from: no UTF-8 and no
+    sha256 of the text (``corpus prelabel`` writes no hash, so it makes none)."""
+    if FAST:
+        import corpus._kernels as _kernels
+        from corpus.segment import char_flags
 
-
-def _text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return int(_kernels.text_key(char_flags(text)[0]))
+    return lane_hash(list(map(ord, text)))
 
 
 @dataclass(frozen=True)
@@ -88,25 +91,21 @@ class LineStats:
             sample.add(text)
         return sample.stats()
 
-    def other_documents(self, text: str, text_sha256: str | None = None) -> list[int]:
+    def other_documents(self, text: str) -> list[int]:
         """Per line of ``text``: how many *other* documents of the sample contain it."""
-        itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
+        itself = document_key(text) in self.sampled
         return self._other_documents(line_keys(text)[0], itself).tolist()
 
-    def line_repeats(
-        self, text: str, text_sha256: str | None = None, lines: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> list[int]:
+    def line_repeats(self, text: str, lines: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:
         """Per line: ``other_documents`` beyond the document's typical line (the median count over
         its characters), so that a corpus holding copies of an article leaves its sentences at 0.
         ``lines``: ``line_keys(text)`` if already known."""
-        return self.repeats_array(text, text_sha256, lines).tolist()
+        return self.repeats_array(text, lines).tolist()
 
-    def repeats_array(
-        self, text: str, text_sha256: str | None = None, lines: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> np.ndarray:
+    def repeats_array(self, text: str, lines: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """``line_repeats`` as an int64 array (what the compiled pre-labeller reads)."""
         keys, sizes = lines if lines is not None else line_keys(text)
-        itself = document_key(text_sha256 or _text_sha256(text)) in self.sampled
+        itself = document_key(text) in self.sampled
         if FAST:
             import corpus._kernels as _kernels
 
@@ -150,9 +149,9 @@ class LineSample:
         self._heap: list[int] = []  # negated document keys: the largest kept key on top
         self._lines: dict[int, np.ndarray] = {}
 
-    def add(self, text: str, text_sha256: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    def add(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Sample ``text`` if it is among the smallest keys so far: its ``line_keys`` then (else None)."""
-        key = document_key(text_sha256 or _text_sha256(text))
+        key = document_key(text)
         if key in self._lines:
             return None
         if len(self._heap) >= self.size:

@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from corpus.document import Document
+from corpus.document import Article, Document
 from corpus.ingest import Problem, input_files, make_document, read_records
 from corpus.labels import CATEGORY_INDEX, CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
-from corpus.langid import LanguageError
+from corpus.langid import LanguageError, detect_language
 from corpus.prelabel import STAGE_TEXTS, SpanColumns, documents_columns
 from corpus.repetition import LineSample, LineStats
 from corpus.staging import staging_path
@@ -70,7 +70,6 @@ def _pool(workers: int, task: Callable):
 def _warm_up() -> None:
     """Load the compiled kernels and language tables once, before workers fork and share them
     (each would otherwise spend ~0.7 s of CPU loading numba and its cache on its own)."""
-    from corpus.langid import LanguageError, detect_language
     from corpus.prelabel import prelabel_text
 
     sample = "ঢাকায় আজ সকাল থেকে বৃষ্টি হচ্ছে। আরও পড়ুন: খবর"
@@ -140,14 +139,25 @@ def _document(record: dict) -> Document | Problem:
         return Problem(origin, str(err))
 
 
-def _prelabelled(batch: list, corpus: LineStats | None) -> Iterator[tuple | Problem]:
-    """Each record read from the input → its ``Document`` (not labelled yet) and the spans the
-    model gives it (``SpanColumns``), or the ``Problem``; in order, labelled a stage at a time
-    across groups of ``STAGE_TEXTS`` records (``prelabel.documents_columns``)."""
+def _article(record: dict) -> Article | Problem:
+    """``_document`` for a record read without hashes: id, text and language."""
+    try:
+        lang, _ = detect_language(record["text"])
+    except LanguageError as err:
+        return Problem(record["origin"], str(err))
+    return Article(record["doc_id"], record["text"], lang)
+
+
+def _prelabelled(batch: list, corpus: LineStats | None, hashed: bool = True) -> Iterator[tuple | Problem]:
+    """Each record read from the input → its ``Document`` (an ``Article`` for records read
+    without hashes, not ``hashed``; not labelled yet) and the spans the model gives it
+    (``SpanColumns``), or the ``Problem``; in order, labelled a stage at a time across groups
+    of ``STAGE_TEXTS`` records (``prelabel.documents_columns``)."""
+    made = _document if hashed else _article
     for at in range(0, len(batch), STAGE_TEXTS):
         group = batch[at : at + STAGE_TEXTS]
         lines = [None if isinstance(item, Problem) else item.pop(LINE_KEYS, None) for item in group]
-        docs = [item if isinstance(item, Problem) else _document(item) for item in group]
+        docs = [item if isinstance(item, Problem) else made(item) for item in group]
         kept = [k for k, doc in enumerate(docs) if not isinstance(doc, Problem)]
         columns = iter(documents_columns([docs[k] for k in kept], corpus, [lines[k] for k in kept]))
         for doc in docs:
@@ -157,13 +167,13 @@ def _prelabelled(batch: list, corpus: LineStats | None) -> Iterator[tuple | Prob
 # --- corpus prelabel -------------------------------------------------------------------------
 
 
-Serialise = Callable[[Document, SpanColumns], dict | str | bytes]
+Serialise = Callable[[Article, SpanColumns], dict | str | bytes]
 
 
 class _PrelabelBatch:
-    """Picklable worker task: records → JSON lines via ``serialise(document, its labelled
-    spans)``: a dict to encode (``cli.prelabel_record``) or the JSON line itself (str, or
-    UTF-8 bytes as ``cli.prelabel_json`` makes it)."""
+    """Picklable worker task: records (read without hashes) → JSON lines via
+    ``serialise(article, its labelled spans)``: a dict to encode (``cli.prelabel_record``) or
+    the JSON line itself (str, or UTF-8 bytes as ``cli.prelabel_json`` makes it)."""
 
     def __init__(self, serialise: Serialise, corpus: LineStats | None = None):
         self.serialise = serialise
@@ -171,7 +181,7 @@ class _PrelabelBatch:
 
     def __call__(self, batch: list) -> list:
         out: list = []
-        for labelled in _prelabelled(batch, self.corpus):
+        for labelled in _prelabelled(batch, self.corpus, hashed=False):
             if isinstance(labelled, Problem):
                 out.append(labelled)
             else:
@@ -188,25 +198,25 @@ def readable_twice(path: Path) -> bool:
 def corpus_line_stats(path: Path) -> LineStats | None:
     """A first pass over the input: how often each line repeats across it (``corpus.repetition``);
     None for an input that cannot be read twice (its documents are labelled on their own)."""
-    return corpus_pass(path)[0]
+    return corpus_pass(path, hashes=False)[0]
 
 
 KEEP_CHARS = 20_000_000  # of text prelabel and stream-build keep from the first pass: ~40-80 MB
 
 
-def corpus_pass(path: Path, keep_chars: int = 0) -> tuple[LineStats | None, list | None]:
-    """``corpus_line_stats``, and the records it read (problems included) when their texts
-    total at most ``keep_chars`` characters, so a small input is read and decoded once; None
-    when there were more (then it is read again)."""
+def corpus_pass(path: Path, keep_chars: int = 0, hashes: bool = True) -> tuple[LineStats | None, list | None]:
+    """``corpus_line_stats``, and the records it read (problems included; with their sha256
+    if ``hashes``) when their texts total at most ``keep_chars`` characters, so a small input
+    is read and decoded once; None when there were more (then it is read again)."""
     if not readable_twice(path):
         return None, None
     sample = LineSample()
     kept: list | None = []
     chars = 0
-    for record in read_records(path, _display_root(path)):
+    for record in read_records(path, _display_root(path), hashes):
         lines = None
         if not isinstance(record, Problem):
-            lines = sample.add(record["text"], record.get("text_sha256"))
+            lines = sample.add(record["text"])
             chars += len(record["text"])
         if kept is not None and chars <= keep_chars:
             if lines is not None:
@@ -239,8 +249,8 @@ def prelabel_lines(
     ``corpus_stats`` the input is read first for the lines' repetition across it, and read
     again unless it was small enough to keep (``KEEP_CHARS``).
     """
-    corpus, kept = corpus_pass(path, KEEP_CHARS) if corpus_stats else (None, None)
-    records = _drain(kept) if kept is not None else read_records(path, _display_root(path))
+    corpus, kept = corpus_pass(path, KEEP_CHARS, hashes=False) if corpus_stats else (None, None)
+    records = _drain(kept) if kept is not None else read_records(path, _display_root(path), hashes=False)
     task = _PrelabelBatch(serialise, corpus)
     if workers <= 1:  # a group at a time: the flags computed while reading them are kept for labelling
         batch_size = STAGE_TEXTS if readable_twice(path) else 1  # (a pipe: each document as it comes)

@@ -562,3 +562,25 @@ def test_the_raw_hash_is_of_the_texts_utf8_and_leaves_nothing_with_the_string(te
     with pytest.raises(UnicodeEncodeError) as raised:
         sha256_hex(text + "\ud83d")
     assert raised.value.start == len(text)
+
+
+def test_records_read_without_hashes_are_the_hashed_ones_but_the_hashes(tmp_path):
+    """``corpus prelabel`` reads without hashes (it writes none): the same records, minus the
+    two sha256, and the same problems, a lone surrogate included (NFC-unsafe, so encoded)."""
+    from corpus import ingest
+
+    surrogate = json.dumps({"id": "half-emoji", "text": BN_TEXT[:300] + "\ud83d"}).encode("ascii")
+    lines = [jsonl_line(id="a", text=BN_TEXT), *(line for line, _ in BAD_JSONL_LINES), surrogate]
+    lines += [jsonl_line(id="crlf", text=BN_TEXT.replace("\n", "\r\n"))]
+    lines += [jsonl_line(id="nfd", text="cafe\u0301")]
+    source = tmp_path / "x.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    hashed = list(ingest.read_records(source, tmp_path))
+    plain = list(ingest.read_records(source, tmp_path, hashes=False))
+    assert len(plain) == len(hashed) and sum(isinstance(r, ingest.Problem) for r in plain) >= 4
+    for with_hashes, without in zip(hashed, plain):
+        if isinstance(with_hashes, ingest.Problem):
+            assert without == with_hashes
+        else:
+            assert with_hashes["raw_sha256"] and "raw_sha256" not in without and "text_sha256" not in without
+            assert {k: v for k, v in with_hashes.items() if not k.endswith("sha256")} == without

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -50,10 +49,15 @@ def test_identical_texts_count_once_and_the_order_does_not_matter():
     assert a.other_documents(PAGES[1])[:2] == [3, 2]
 
 
-def test_the_sample_is_bounded_and_is_the_bottom_k_of_the_texts_sha256():
+def test_the_sample_is_bounded_and_is_the_bottom_k_of_the_texts_keys(monkeypatch):
     rng = random.Random(3)
     texts = [f"{SITE}\nখবর নম্বর {i}।\n{MENU if i % 2 else 'অন্য লাইন'}" for i in range(200)]
-    smallest = sorted(texts, key=lambda t: hashlib.sha256(t.encode()).hexdigest())[:25]
+    keys = {t: repetition.lane_hash(list(map(ord, t))) for t in texts}  # (the key, in Python)
+    assert all(repetition.document_key(t) == key for t, key in keys.items())  # (compiled)
+    with monkeypatch.context() as m:
+        m.setattr(repetition, "FAST", False)
+        assert all(repetition.document_key(t) == key for t, key in keys.items())
+    smallest = sorted(texts, key=keys.get)[:25]
     for order in (texts, rng.sample(texts, len(texts))):
         sample = LineSample(size=25)
         for text in order:
@@ -199,9 +203,9 @@ def test_compiled_repeats_equal_the_python_ones_on_random_counts(monkeypatch):
         sizes = np.where(keys == 0, 0, rng.integers(1, 90, n)).astype(np.int64)
         known = np.arange(1, 12, dtype=np.uint64)[rng.random(11) < 0.7]
         counts = rng.integers(1, 6, len(known)).astype(np.int64)
-        stats = LineStats(known, counts, frozenset({7}), 7)
-        sha = f"{7:016x}" + "0" * 48 if rng.random() < 0.5 else "f" * 64  # in the sample or not
-        fast = stats.repeats_array("", sha, (keys, sizes)).tolist()
+        stats = LineStats(known, counts, frozenset({repetition.document_key("x")}), 1)
+        text = "x" if rng.random() < 0.5 else "y"  # in the sample or not
+        fast = stats.repeats_array(text, (keys, sizes)).tolist()
         with monkeypatch.context() as m:
             m.setattr(repetition, "FAST", False)
-            assert stats.repeats_array("", sha, (keys, sizes)).tolist() == fast
+            assert stats.repeats_array(text, (keys, sizes)).tolist() == fast
