@@ -301,9 +301,19 @@ def prelabel_json(doc: "Document | Article", labelled: "SpanColumns | None" = No
     if spans is None:  # (json.dumps: NaN/Infinity, subclasses)
         return (json.dumps(prelabel_record(doc, labelled), ensure_ascii=False) + "\n").encode("utf-8")
     head = f'{{"id": {enc(doc.doc_id)}, "text": '.encode()
-    tail = f', "lang": {enc(doc.lang)}, "spans": ['.encode()
-    end = f'], "model_version": {enc(labelled.model_version)}}}\n'.encode()
+    tail, end = _line_parts(doc.lang, labelled.model_version)
     return b"".join((head, json_string_utf8(doc.text), tail, spans, end))
+
+
+@cache
+def _line_parts(lang: str, model_version: str) -> tuple[bytes, bytes]:
+    """``prelabel_json``'s bytes between the text and the spans, and after the spans (a few
+    languages and model versions: made once each)."""
+    enc = encode_basestring
+    return (
+        f', "lang": {enc(lang)}, "spans": ['.encode(),
+        f'], "model_version": {enc(model_version)}}}\n'.encode(),
+    )
 
 
 def _spans_json(labelled: "SpanColumns") -> bytes | None:
