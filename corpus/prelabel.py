@@ -453,17 +453,18 @@ def prelabel_text(text: str, lang: str, corpus: LineStats | None = None) -> list
     return prelabel_with(text, lang, CLASSIFIER, repeats)
 
 
-def prelabel_document(doc: Document, corpus: LineStats | None = None, lines: tuple | None = None) -> Document:
-    """``doc`` with its pre-labels; ``lines``: ``repetition.line_keys(doc.text)`` if known."""
-    columns = document_columns(doc, corpus, lines)
+def prelabel_document(doc: Document, corpus: LineStats | None = None, known: tuple | None = None) -> Document:
+    """``doc`` with its pre-labels; ``known``: what the corpus pass found of its text,
+    ``(repetition.line_keys or None, repetition.document_key)``, if it read it."""
+    columns = document_columns(doc, corpus, known)
     return doc.with_spans(columns.spans(), columns.model_version)
 
 
 def document_columns(
-    doc: Document, corpus: LineStats | None = None, lines: tuple | None = None
+    doc: Document, corpus: LineStats | None = None, known: tuple | None = None
 ) -> SpanColumns:
     """``prelabel_document``'s spans as columns, with ``MODEL_VERSION``."""
-    return documents_columns([doc], corpus, [lines])[0]
+    return documents_columns([doc], corpus, [known])[0]
 
 
 STAGE_TEXTS = 32  # texts labelled stage by stage together (their flags kept: segment.FLAGS_KEPT, unless long)
@@ -473,14 +474,15 @@ assert STAGE_TEXTS <= _segment.FLAGS_KEPT
 def documents_columns(
     docs: Sequence[Document | Article],
     corpus: LineStats | None = None,
-    lines: Sequence[tuple | None] | None = None,
+    known: Sequence[tuple | None] | None = None,
 ) -> list[SpanColumns]:
-    """``document_columns`` of each document (``lines``: each one's ``line_keys`` if known),
-    computed a stage at a time across groups of ``STAGE_TEXTS`` (``_prelabel_fast_stages``)."""
-    known = lines if lines is not None else [None] * len(docs)
+    """``document_columns`` of each document (``known``: each one's, as there), computed a
+    stage at a time across groups of ``STAGE_TEXTS`` (``_prelabel_fast_stages``)."""
+    known = known if known is not None else [None] * len(docs)
     line_repeats = (corpus.repeats_array if FAST else corpus.line_repeats) if corpus is not None else None
     repeats = [
-        line_repeats(doc.text, keys) if line_repeats is not None else None for doc, keys in zip(docs, known)
+        line_repeats(doc.text, *(found or ())) if line_repeats is not None else None
+        for doc, found in zip(docs, known)
     ]
     if not FAST:
         columns = [prelabel_columns(doc.text, doc.lang, CLASSIFIER, r) for doc, r in zip(docs, repeats)]

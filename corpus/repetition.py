@@ -96,16 +96,20 @@ class LineStats:
         itself = document_key(text) in self.sampled
         return self._other_documents(line_keys(text)[0], itself).tolist()
 
-    def line_repeats(self, text: str, lines: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:
+    def line_repeats(
+        self, text: str, lines: tuple[np.ndarray, np.ndarray] | None = None, key: int | None = None
+    ) -> list[int]:
         """Per line: ``other_documents`` beyond the document's typical line (the median count over
         its characters), so that a corpus holding copies of an article leaves its sentences at 0.
-        ``lines``: ``line_keys(text)`` if already known."""
-        return self.repeats_array(text, lines).tolist()
+        ``lines``: ``line_keys(text)`` and ``key``: ``document_key(text)``, if already known."""
+        return self.repeats_array(text, lines, key).tolist()
 
-    def repeats_array(self, text: str, lines: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    def repeats_array(
+        self, text: str, lines: tuple[np.ndarray, np.ndarray] | None = None, key: int | None = None
+    ) -> np.ndarray:
         """``line_repeats`` as an int64 array (what the compiled pre-labeller reads)."""
         keys, sizes = lines if lines is not None else line_keys(text)
-        itself = document_key(text) in self.sampled
+        itself = (document_key(text) if key is None else key) in self.sampled
         if FAST:
             import corpus._kernels as _kernels
 
@@ -149,9 +153,10 @@ class LineSample:
         self._heap: list[int] = []  # negated document keys: the largest kept key on top
         self._lines: dict[int, np.ndarray] = {}
 
-    def add(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Sample ``text`` if it is among the smallest keys so far: its ``line_keys`` then (else None)."""
-        key = document_key(text)
+    def add(self, text: str, key: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Sample ``text`` if it is among the smallest keys so far: its ``line_keys`` then (else
+        None). ``key``: its ``document_key``, if already known."""
+        key = document_key(text) if key is None else key
         if key in self._lines:
             return None
         if len(self._heap) >= self.size:

@@ -48,7 +48,7 @@ from corpus.ingest import Problem, input_files, make_document, read_records
 from corpus.labels import CATEGORY_INDEX, CATEGORY_LABEL, CATEGORY_NAMES, SPLITS
 from corpus.langid import LanguageError, detect_language
 from corpus.prelabel import STAGE_TEXTS, SpanColumns, documents_columns
-from corpus.repetition import LineSample, LineStats
+from corpus.repetition import LineSample, LineStats, document_key
 from corpus.staging import staging_path
 
 DEFAULT_BATCH = 500
@@ -127,7 +127,7 @@ def _display_root(path: Path) -> Path:
     return path if path.is_dir() else path.parent
 
 
-LINE_KEYS = "line_keys"  # a kept record's ``repetition.line_keys``, from the corpus pass
+LINE_KEYS = "line_keys"  # a kept record's ``(repetition.line_keys or None, document_key)``
 
 
 def _document(record: dict) -> Document | Problem:
@@ -156,10 +156,10 @@ def _prelabelled(batch: list, corpus: LineStats | None, hashed: bool = True) -> 
     made = _document if hashed else _article
     for at in range(0, len(batch), STAGE_TEXTS):
         group = batch[at : at + STAGE_TEXTS]
-        lines = [None if isinstance(item, Problem) else item.pop(LINE_KEYS, None) for item in group]
+        known = [None if isinstance(item, Problem) else item.pop(LINE_KEYS, None) for item in group]
         docs = [item if isinstance(item, Problem) else made(item) for item in group]
         kept = [k for k, doc in enumerate(docs) if not isinstance(doc, Problem)]
-        columns = iter(documents_columns([docs[k] for k in kept], corpus, [lines[k] for k in kept]))
+        columns = iter(documents_columns([docs[k] for k in kept], corpus, [known[k] for k in kept]))
         for doc in docs:
             yield doc if isinstance(doc, Problem) else (doc, next(columns))
 
@@ -214,13 +214,13 @@ def corpus_pass(path: Path, keep_chars: int = 0, hashes: bool = True) -> tuple[L
     kept: list | None = []
     chars = 0
     for record in read_records(path, _display_root(path), hashes):
-        lines = None
         if not isinstance(record, Problem):
-            lines = sample.add(record["text"])
+            key = document_key(record["text"])
+            lines = sample.add(record["text"], key)
             chars += len(record["text"])
         if kept is not None and chars <= keep_chars:
-            if lines is not None:
-                record[LINE_KEYS] = lines  # (the labelling pass needs them again)
+            if not isinstance(record, Problem):
+                record[LINE_KEYS] = (lines, key)  # (the labelling pass needs them again)
             kept.append(record)
         else:
             kept = None

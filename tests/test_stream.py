@@ -17,7 +17,7 @@ from corpus.document import Document, Span
 from corpus.ingest import Problem, _parsed_line
 from corpus.pipeline import iter_prelabelled
 from corpus.release import ReleaseError, file_sha256
-from corpus.repetition import line_keys
+from corpus.repetition import document_key, line_keys
 from corpus.schema import hf_features
 from corpus.stream import (
     TRIM_THRESHOLD,
@@ -79,15 +79,16 @@ def test_a_small_input_is_read_once_and_a_large_one_twice_with_the_same_lines(co
     records = list(read_records(corpus, corpus.parent))
     chars = sum(len(r["text"]) for r in records if not isinstance(r, Problem))
     stats, kept = corpus_pass(corpus, chars)
-    # kept records carry their line keys for the labelling pass; otherwise as read, problems
-    # included, in order
-    lines = [r.pop(stream.LINE_KEYS, None) for r in kept if not isinstance(r, Problem)]
+    # kept records carry their line keys (sampled texts) and document key for the labelling
+    # pass; otherwise as read, problems included, in order
+    found = [r.pop(stream.LINE_KEYS) for r in kept if not isinstance(r, Problem)]
     assert [str(r) for r in kept] == [str(r) for r in records]
     texts = [r["text"] for r in records if not isinstance(r, Problem)]
-    assert sum(known is not None for known in lines) == len(set(texts))  # (a repeated text once)
-    for known, text in zip(lines, texts):
-        if known is not None:
-            assert [k.tolist() for k in known] == [k.tolist() for k in line_keys(text)]
+    assert sum(lines is not None for lines, _ in found) == len(set(texts))  # (a repeated text once)
+    for (lines, key), text in zip(found, texts):
+        assert key == document_key(text)
+        if lines is not None:
+            assert [k.tolist() for k in lines] == [k.tolist() for k in line_keys(text)]
     assert stats.documents == corpus_pass(corpus, 0)[0].documents
     assert corpus_pass(corpus, chars - 1)[1] is None  # over the budget: nothing kept
     expected = reference_lines(corpus)
