@@ -259,7 +259,9 @@ def _jsonl_record(
     origin: str, lineno: int, record: dict, file: Path, shown: str, hashes: bool = True
 ) -> dict | Problem:
     try:
-        raw_sha256 = sha256_hex(record["text"]) if hashes else _encodable(record["text"])
+        raw_sha256 = sha256_hex(record["text"]) if hashes else None
+        if not hashes:
+            _check_encodable(record["text"])
         text = check_text(normalise_text(record["text"]))
     except UnicodeEncodeError as err:
         bad = f"\\u{ord(record['text'][err.start]):04x}"
@@ -268,24 +270,24 @@ def _jsonl_record(
         return Problem(origin, str(err))
     raw_id = record.get("id", record.get("doc_id"))
     doc_id = str(raw_id) if raw_id not in (None, "") else f"{file.stem}-{lineno:07d}"
-    hashed = {"raw_sha256": raw_sha256, "text_sha256": raw_sha256 if text == record["text"] else None}
-    return {
+    read = {
         "origin": origin,
         "doc_id": doc_id,
         "text": text,
-        **(hashed if hashes else {}),  # (text_sha256: hashed once where the text is the raw one)
         "source_file": shown,
         **{k: _opt_str(record.get(k)) for k in JSONL_OPTIONAL_FIELDS},
     }
+    if hashes:  # (text_sha256: hashed once, where the text is the raw one)
+        read |= {"raw_sha256": raw_sha256, "text_sha256": raw_sha256 if text == record["text"] else None}
+    return read
 
 
-def _encodable(text: str) -> str:
+def _check_encodable(text: str) -> None:
     """Raise ``UnicodeEncodeError`` at a lone surrogate, as encoding ``text`` to hash it
-    would; else "". Only a text NFC might change can hold one (a surrogate's flags mark it
-    NFC-unsafe), so the usual text is not encoded at all."""
+    would. Only a text NFC might change can hold one (a surrogate's flags mark it NFC-unsafe),
+    so the usual text is not encoded at all."""
     if not nfc_unchanged(text):
         text.encode("utf-8")
-    return ""
 
 
 _BOM = "\ufeff".encode()
