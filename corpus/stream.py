@@ -3,7 +3,8 @@
 Two entry points:
 
 * ``prelabel_lines`` — what ``corpus prelabel`` runs: input records → JSON lines, in input
-  order, one batch in flight per worker. Output is byte-identical for any ``--workers``.
+  order, one batch in flight per worker. Output is byte-identical for any ``--workers``. Its
+  output holds no hash, so it reads without them (``Article``s, not ``Document``s).
 * ``stream_build`` — what ``corpus stream-build`` runs: ingest → segment → pre-label →
   validate → Parquet, batch by batch (Arrow record batches; a row group holds at least
   ``batch_size`` documents of one split), with bounded memory. Each batch is checked against
