@@ -492,21 +492,19 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
     other rows are timed with each text's flags at hand; pass 2 reads the line keys pass 1 kept."""
     from corpus import langid, segment
     from corpus.cli import prelabel_json
-    from corpus.document import Document
-    from corpus.ingest import _parsed_line, check_text, normalise_text, sha256_hex
+    from corpus.document import Article
+    from corpus.ingest import _parsed_line, check_text, normalise_text
     from corpus.prelabel import CLASSIFIER, MODEL_VERSION, prelabel_columns
-    from corpus.repetition import LineSample, LineStats, line_keys
+    from corpus.repetition import LineSample, LineStats, document_key, line_keys
 
     lines = path.read_bytes().splitlines()[: len(texts)]
     n = len(texts)
     langs = [langid.detect_language(t)[0] for t in texts]
-    hashes = [sha256_hex(t) for t in texts]
+    doc_keys = [document_key(t) for t in texts]
     keys = [line_keys(t) for t in texts]
     stats = LineStats.of_texts(texts)
-    labelled = [
-        (Document(f"d{i}", t, "x", "", "", g, 1.0), prelabel_columns(t, g, CLASSIFIER))
-        for i, (t, g) in enumerate(zip(texts, langs))
-    ]
+    articles = [Article(f"d{i}", t, g) for i, (t, g) in enumerate(zip(texts, langs))]
+    labelled = [(a, prelabel_columns(a.text, a.lang, CLASSIFIER)) for a in articles]
     labelled = [(doc, columns._replace(model_version=MODEL_VERSION)) for doc, columns in labelled]
 
     def each(stage, flags: bool = True) -> float:
@@ -524,8 +522,11 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
 
     sample = LineSample()
 
+    def repeats(i: int, text: str) -> None:
+        stats.line_repeats(text, keys[i], doc_keys[i])
+
     def sample_lines(i: int, text: str) -> None:
-        sample.add(text, hashes[i])
+        sample.add(text, doc_keys[i])
 
     stages = [
         ("JSON decode (orjson, as the reader)", lambda i, t: _parsed_line(lines[i], False), False),
@@ -535,9 +536,9 @@ def profile_stages(path: Path, texts: list[str]) -> list[tuple[str, float]]:
             False,
         ),
         ("normalise + checks (NFC, controls)", lambda i, t: check_text(normalise_text(t)), True),
-        ("UTF-8 encode + sha256 (once: the text is unchanged)", lambda i, t: sha256_hex(t.encode()), True),
+        ("document key (a hash of the code points; no sha256)", lambda i, t: document_key(t), True),
         ("corpus pass 1: the lines' keys, sampled", sample_lines, True),
-        ("corpus pass 2: each line's repeats", lambda i, t: stats.line_repeats(t, hashes[i], keys[i]), True),
+        ("corpus pass 2: each line's repeats", repeats, True),
         ("language id", lambda i, t: langid.detect_language(t), True),
         ("segmentation", lambda i, t: segment.segment_arrays(t), True),
         (
@@ -706,7 +707,7 @@ def markdown(results: dict, curve: list[dict], load: dict | None, args) -> str:
     total = sum(profile.values()) - profile["segmentation"] + flags  # (segmentation: inside labelling)
     measured = (1 / ours["docs_s"] - results["startup_cpu"] / results["n"]) * 1e6
     rest = (
-        f"; the other {measured - total:,.0f} µs are reading the file, the records and `Document`s, "
+        f"; the other {measured - total:,.0f} µs are reading the file, the records and `Article`s, "
         "writing, and the caches the stages share when each follows the other."
         if measured > 1.05 * total
         else ": the stages, each timed on its own a minute later, account for all of it (this VM's "
