@@ -128,7 +128,7 @@ def _display_root(path: Path) -> Path:
     return path if path.is_dir() else path.parent
 
 
-LINE_KEYS = "line_keys"  # a kept record's ``(repetition.line_keys or None, document_key)``
+CORPUS_KEYS = "corpus_keys"  # a kept record's keys from the corpus pass: ``(line_keys | None, document_key)``
 
 
 def _document(record: dict) -> Document | Problem:
@@ -157,7 +157,7 @@ def _prelabelled(batch: list, corpus: LineStats | None, hashed: bool = True) -> 
     made = _document if hashed else _article
     for at in range(0, len(batch), STAGE_TEXTS):
         group = batch[at : at + STAGE_TEXTS]
-        known = [None if isinstance(item, Problem) else item.pop(LINE_KEYS, None) for item in group]
+        known = [None if isinstance(item, Problem) else item.pop(CORPUS_KEYS, None) for item in group]
         docs = [item if isinstance(item, Problem) else made(item) for item in group]
         kept = [k for k, doc in enumerate(docs) if not isinstance(doc, Problem)]
         columns = iter(documents_columns([docs[k] for k in kept], corpus, [known[k] for k in kept]))
@@ -221,7 +221,7 @@ def corpus_pass(path: Path, keep_chars: int = 0, hashes: bool = True) -> tuple[L
             chars += len(record["text"])
         if kept is not None and chars <= keep_chars:
             if not isinstance(record, Problem):
-                record[LINE_KEYS] = (lines, key)  # (the labelling pass needs them again)
+                record[CORPUS_KEYS] = (lines, key)  # (the labelling pass needs them again)
             kept.append(record)
         else:
             kept = None

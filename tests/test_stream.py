@@ -81,7 +81,7 @@ def test_a_small_input_is_read_once_and_a_large_one_twice_with_the_same_lines(co
     stats, kept = corpus_pass(corpus, chars)
     # kept records carry their line keys (sampled texts) and document key for the labelling
     # pass; otherwise as read, problems included, in order
-    found = [r.pop(stream.LINE_KEYS) for r in kept if not isinstance(r, Problem)]
+    found = [r.pop(stream.CORPUS_KEYS) for r in kept if not isinstance(r, Problem)]
     assert [str(r) for r in kept] == [str(r) for r in records]
     texts = [r["text"] for r in records if not isinstance(r, Problem)]
     assert sum(lines is not None for lines, _ in found) == len(set(texts))  # (a repeated text once)
