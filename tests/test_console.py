@@ -40,27 +40,28 @@ def test_corpus_prelabel_runs_without_importing_rich(tmp_path: Path):
     source = tmp_path / "in.jsonl"
     record = {"id": "a", "text": "ঢাকায় আজ বৃষ্টি হয়েছে। আরও পড়ুন: খবর"}
     source.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    code = (
-        "import sys; from corpus.__main__ import main\n"
-        f"sys.argv = ['corpus', 'prelabel', {str(source)!r}, '-o', {str(tmp_path / 'out.jsonl')!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('rich' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    args = ["prelabel", str(source), "-o", str(tmp_path / "out.jsonl")]
+    lines = _after_corpus(args, "'rich' in sys.modules")
     summary = f"pre-labelled 1 documents → {tmp_path / 'out.jsonl'} (0 skipped)"
-    assert result.stdout.splitlines() == [summary, "False"]
+    assert lines == [summary, "False"]
 
 
-def _collector_after(args: list[str]) -> list[str]:
-    """``[gc enabled, objects frozen]`` once ``corpus <args>`` has run in a fresh process."""
+def _after_corpus(args: list[str], expression: str) -> list[str]:
+    """The lines printed by ``corpus <args>`` run in a fresh process (its console entry point),
+    then ``expression`` printed there."""
     code = (
         "import gc, sys; from corpus.__main__ import main\n"
         f"sys.argv = ['corpus', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(gc.isenabled(), gc.get_freeze_count() > 0)"
+        f"print({expression})"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return result.stdout.split()[-2:]
+    return result.stdout.splitlines()
+
+
+def _collector_after(args: list[str]) -> list[str]:
+    """``[gc enabled, objects frozen]`` once ``corpus <args>`` has run in a fresh process."""
+    return _after_corpus(args, "gc.isenabled(), gc.get_freeze_count() > 0")[-1].split()
 
 
 def test_the_cycle_collector_is_paused_only_while_a_command_starts(tmp_path: Path):
