@@ -490,8 +490,10 @@ def documents_columns(
     columns = []
     for at in range(0, len(docs), STAGE_TEXTS):
         group = docs[at : at + STAGE_TEXTS]
-        texts, langs, known = [d.text for d in group], [d.lang for d in group], repeats[at : at + STAGE_TEXTS]
-        columns += _prelabel_fast_stages(texts, langs, CLASSIFIER, known, MODEL_VERSION)
+        texts, langs = [d.text for d in group], [d.lang for d in group]
+        columns += _prelabel_fast_stages(
+            texts, langs, CLASSIFIER, repeats[at : at + STAGE_TEXTS], MODEL_VERSION
+        )
     return columns
 
 

@@ -149,12 +149,12 @@ def _article(record: dict) -> Article | Problem:
     return Article(record["doc_id"], record["text"], lang)
 
 
-def _prelabelled(batch: list, corpus: LineStats | None, hashed: bool = True) -> Iterator[tuple | Problem]:
+def _prelabelled(batch: list, corpus: LineStats | None, hashes: bool = True) -> Iterator[tuple | Problem]:
     """Each record read from the input → its ``Document`` (an ``Article`` for records read
-    without hashes, not ``hashed``; not labelled yet) and the spans the model gives it
+    without ``hashes``; not labelled yet) and the spans the model gives it
     (``SpanColumns``), or the ``Problem``; in order, labelled a stage at a time across groups
     of ``STAGE_TEXTS`` records (``prelabel.documents_columns``)."""
-    made = _document if hashed else _article
+    made = _document if hashes else _article
     for at in range(0, len(batch), STAGE_TEXTS):
         group = batch[at : at + STAGE_TEXTS]
         known = [None if isinstance(item, Problem) else item.pop(CORPUS_KEYS, None) for item in group]
@@ -182,7 +182,7 @@ class _PrelabelBatch:
 
     def __call__(self, batch: list) -> list:
         out: list = []
-        for labelled in _prelabelled(batch, self.corpus, hashed=False):
+        for labelled in _prelabelled(batch, self.corpus, hashes=False):
             if isinstance(labelled, Problem):
                 out.append(labelled)
             else:
